@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import PersonalAccessToken, User
+
+admin.site.register(User, UserAdmin)
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "user",
+        "token_start",
+        "scopes",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = ("token_start", "last_used_at")

@@ -1,0 +1,59 @@
+"""Checking the credentials that git clients and API clients present.
+
+Git sends HTTP Basic with a username and a password that may also be a personal access token;
+API clients send ``Authorization: Bearer <token>``. Both paths end here so the rules are one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.contrib.auth import authenticate
+
+from .models import TOKEN_PREFIX, PersonalAccessToken, User
+
+
+class CredentialsError(Exception):
+    """The client sent credentials that cannot be accepted; the message says why."""
+
+
+def check_token(raw: str) -> tuple[User, PersonalAccessToken]:
+    token = PersonalAccessToken.lookup(raw)
+    if token is None:
+        raise CredentialsError("Invalid token.")
+    if token.revoked_at is not None:
+        raise CredentialsError("This token has been revoked.")
+    if token.is_expired:
+        raise CredentialsError("This token has expired.")
+    if not token.user.is_active:
+        raise CredentialsError("This account is disabled.")
+    token.mark_used()
+    return token.user, token
+
+
+def check_basic(username: str, secret: str) -> tuple[User, PersonalAccessToken | None]:
+    if secret.startswith(TOKEN_PREFIX):
+        user, token = check_token(secret)
+        if username and username.lower() != user.username:
+            raise CredentialsError("The token does not belong to this user.")
+        return user, token
+    user = authenticate(username=username.lower(), password=secret)
+    if user is None:
+        raise CredentialsError("Invalid username or password.")
+    return user, None
+
+
+def parse_basic_header(header: str) -> tuple[str, str] | None:
+    """Split an ``Authorization: Basic ...`` header; None when it is not Basic."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise CredentialsError("Malformed Basic credentials.") from None
+    username, sep, secret = decoded.partition(":")
+    if not sep:
+        raise CredentialsError("Malformed Basic credentials.")
+    return username, secret

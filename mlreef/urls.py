@@ -1,0 +1,56 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from modules import api as modules_api
+from modules import views as module_views
+from modules.git_http import git_http
+
+MODULE = "<str:namespace>/<str:slug>"
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("users/me/", accounts_api.MeView.as_view(), name="api-me"),
+    path("tokens/", accounts_api.TokenListView.as_view(), name="api-tokens"),
+    path("tokens/<int:token_id>/", accounts_api.TokenDetailView.as_view(), name="api-token"),
+    path("modules/", modules_api.ModuleListView.as_view(), name="api-modules"),
+    path(f"modules/{MODULE}/", modules_api.ModuleDetailView.as_view(), name="api-module"),
+    path(
+        f"modules/{MODULE}/collaborators/",
+        modules_api.CollaboratorListView.as_view(),
+        name="api-collaborators",
+    ),
+    path(
+        f"modules/{MODULE}/collaborators/<str:username>/",
+        modules_api.CollaboratorDetailView.as_view(),
+        name="api-collaborator",
+    ),
+    path(f"modules/{MODULE}/branches/", modules_api.BranchListView.as_view(), name="api-branches"),
+    path(f"modules/{MODULE}/commits/", modules_api.CommitListView.as_view(), name="api-commits"),
+    path(f"modules/{MODULE}/tree/", modules_api.TreeView.as_view(), name="api-tree"),
+    path(f"modules/{MODULE}/raw/", modules_api.RawFileView.as_view(), name="api-raw"),
+]
+
+urlpatterns = [
+    path("", module_views.library, name="library"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("api/v1/", include(api_patterns)),
+    path("new/", module_views.module_create, name="module-create"),
+    # git clients append /info/refs etc. to the clone URL, with or without ".git".
+    re_path(
+        r"^(?P<namespace>[^/]+)/(?P<slug>[^/]+?)(?:\.git)?/"
+        r"(?P<git_path>info/refs|git-upload-pack|git-receive-pack)$",
+        git_http,
+        name="git-http",
+    ),
+    path(f"{MODULE}/", module_views.module_detail, name="module-detail"),
+    path(f"{MODULE}/blob/", module_views.blob, name="module-blob"),
+    path(f"{MODULE}/raw/", module_views.raw, name="module-raw"),
+    path(f"{MODULE}/commits/", module_views.commits, name="module-commits"),
+    path(f"{MODULE}/upload/", module_views.upload, name="module-upload"),
+    path(f"{MODULE}/new-file/", module_views.new_file, name="module-new-file"),
+    path(f"{MODULE}/settings/", module_views.module_settings, name="module-settings"),
+]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import DataType, Kind, Module, Role, Visibility, slug_validator
+
+
+class ModuleForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.CharField(
+        max_length=64,
+        required=False,
+        validators=[slug_validator],
+        help_text="Part of the URL and clone URL; derived from the name when left empty.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    kind = forms.ChoiceField(choices=Kind.choices)
+    data_types = forms.MultipleChoiceField(
+        choices=DataType.choices, widget=forms.CheckboxSelectMultiple, label="Input data types"
+    )
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, widget=forms.RadioSelect, initial=Visibility.PUBLIC
+    )
+
+
+class ModuleSettingsForm(ModuleForm):
+    slug = forms.CharField(max_length=64, validators=[slug_validator], label="Path (slug)")
+    default_branch = forms.CharField(max_length=255)
+
+    @classmethod
+    def for_module(cls, module: Module, data=None) -> ModuleSettingsForm:
+        initial = {
+            field: getattr(module, field)
+            for field in (
+                "name",
+                "slug",
+                "description",
+                "kind",
+                "data_types",
+                "visibility",
+                "default_branch",
+            )
+        }
+        return cls(data=data, initial=initial)
+
+
+class CollaboratorForm(forms.Form):
+    username = forms.CharField(max_length=39)
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField()
+    directory = forms.CharField(required=False, help_text="Target folder; empty for the root.")
+    branch = forms.CharField(max_length=255)
+    message = forms.CharField(max_length=1000)
+
+
+class NewFileForm(forms.Form):
+    path = forms.CharField(max_length=1000)
+    content = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 24, "class": "code"}), required=False, strip=False
+    )
+    branch = forms.CharField(max_length=255)
+    message = forms.CharField(max_length=1000)

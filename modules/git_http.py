@@ -1,0 +1,202 @@
+"""Git smart HTTP for module repositories, served by ``git http-backend``.
+
+Both directions stream: the request body is pumped into the backend from a thread while the
+backend's output is streamed back, so a large push never sits in the server's memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from typing import IO
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.credentials import CredentialsError, check_basic, parse_basic_header
+
+from .models import Module
+from .services import find_module
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64 * 1024
+SERVICES = ("git-upload-pack", "git-receive-pack")
+PASSED_HEADERS = ("content-type", "cache-control", "expires", "pragma", "last-modified")
+
+
+def _text(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _challenge(message: str) -> HttpResponse:
+    response = _text(401, message)
+    response["WWW-Authenticate"] = 'Basic realm="MLReef git"'
+    return response
+
+
+def _authorize(request: HttpRequest, module: Module | None, service: str, user, token):
+    """Return an error response, or None when the request may go ahead."""
+    write = service == "git-receive-pack"
+    if module is None:
+        if user is None:
+            return _challenge("Authentication required.")
+        return _text(404, "Module not found. Create it on the hub before pushing to it.")
+    if not module.can_read(user):
+        if user is None:
+            return _challenge("Authentication required.")
+        return _text(404, "Module not found.")
+    if token is not None and not token.has_scope("write" if write else "read"):
+        return _text(403, f"This token lacks the '{'write' if write else 'read'}' scope.")
+    if write:
+        if user is None:
+            return _challenge("Authentication required to push.")
+        if not module.can_write(user):
+            return _text(403, f"You may not push to {module.full_name}: read access only.")
+    return None
+
+
+@csrf_exempt
+def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> HttpResponse:
+    if git_path == "info/refs":
+        service = request.GET.get("service", "")
+        allowed_method = "GET"
+    else:
+        service = git_path
+        allowed_method = "POST"
+    if service not in SERVICES:
+        return _text(403, "Only git's smart HTTP protocol is supported; please upgrade git.")
+    if request.method != allowed_method:
+        return _text(405, f"Use {allowed_method} for {git_path}.")
+
+    user = token = None
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header:
+        try:
+            parsed = parse_basic_header(header)
+            if parsed:
+                user, token = check_basic(*parsed)
+        except CredentialsError as error:
+            return _challenge(str(error))
+
+    lookup = find_module(namespace, slug)
+    denied = _authorize(request, lookup.module, service, user, token)
+    if denied is not None:
+        return denied
+    module = lookup.module
+    if lookup.redirected:
+        query = request.META.get("QUERY_STRING", "")
+        target = f"{module.clone_path()}/{git_path}" + (f"?{query}" if query else "")
+        return (
+            HttpResponseRedirect(target, status=301)
+            if request.method == "GET"
+            else HttpResponseRedirect(target, status=308)
+        )
+    return _run_backend(request, module, git_path, user)
+
+
+def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(settings.DATA_DIR),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_PROJECT_ROOT": str(module.repository_path.parent),
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "PATH_INFO": f"/{module.repository_path.name}/{git_path}",
+        "REQUEST_METHOD": request.method or "GET",
+        "QUERY_STRING": request.META.get("QUERY_STRING", ""),
+        "CONTENT_TYPE": request.META.get("CONTENT_TYPE", ""),
+        "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
+        "REMOTE_USER": user.username if user else "",
+        # Authorisation is decided above, so the backend may serve receive-pack.
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.receivepack",
+        "GIT_CONFIG_VALUE_0": "true",
+    }
+    if user is not None:
+        env["GIT_COMMITTER_NAME"] = user.username
+        env["GIT_COMMITTER_EMAIL"] = user.email or f"{user.username}@users.noreply.mlreef"
+    if request.META.get("HTTP_CONTENT_ENCODING"):
+        env["HTTP_CONTENT_ENCODING"] = request.META["HTTP_CONTENT_ENCODING"]
+    if request.META.get("HTTP_GIT_PROTOCOL"):
+        env["GIT_PROTOCOL"] = request.META["HTTP_GIT_PROTOCOL"]
+    return env
+
+
+def _request_body(request: HttpRequest) -> IO[bytes]:
+    # Django's own stream stops at CONTENT_LENGTH (0 when the client sends chunked), so a
+    # chunked body is read from the WSGI server's input, which de-chunks it.
+    if request.META.get("CONTENT_LENGTH"):
+        return request
+    return request.META["wsgi.input"]
+
+
+def _pump(source: IO[bytes], sink: IO[bytes]) -> None:
+    try:
+        while chunk := source.read(CHUNK_SIZE):
+            sink.write(chunk)
+    except (BrokenPipeError, ConnectionError, OSError) as error:
+        logger.info("git request body ended early: %s", error)
+    finally:
+        try:
+            sink.close()
+        except OSError:
+            pass
+
+
+def _run_backend(request: HttpRequest, module: Module, git_path: str, user) -> HttpResponse:
+    process = subprocess.Popen(
+        [settings.GIT_BINARY, "http-backend"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=_backend_env(request, module, git_path, user),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    pump = None
+    if request.method == "POST":
+        pump = threading.Thread(
+            target=_pump, args=(_request_body(request), process.stdin), daemon=True
+        )
+        pump.start()
+    else:
+        process.stdin.close()
+
+    status, headers = 200, {}
+    while True:
+        line = process.stdout.readline()
+        if not line or line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if name == "status":
+            status = int(value.split()[0])
+        elif name in PASSED_HEADERS:
+            headers[name] = value
+
+    def stream() -> Iterator[bytes]:
+        finished = False
+        try:
+            while chunk := process.stdout.read1(CHUNK_SIZE):
+                yield chunk
+            finished = True
+        finally:
+            # A client that hung up leaves a backend with nobody to talk to: stop it. A finished
+            # one may still run its post-update hook, so let it end by itself.
+            if not finished and process.poll() is None:
+                process.kill()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if pump is not None:
+                pump.join(timeout=5)
+
+    response = StreamingHttpResponse(stream(), status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

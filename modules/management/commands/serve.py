@@ -1,0 +1,104 @@
+"""Run the whole platform (web + Celery worker) for a single machine.
+
+This is what the README's first command ends with: it migrates, makes sure there is an admin to
+log in with, and supervises gunicorn and a Celery worker until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Migrate, ensure an admin account, and run the web server and a Celery worker."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
+        parser.add_argument("--no-worker", action="store_true", help="Run the web server only.")
+
+    def handle(self, *args, bind: str, no_worker: bool, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        username, password = self._ensure_admin()
+        env = {**os.environ, "BIND": bind}
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
+                cwd=settings.BASE_DIR,
+                env=env,
+            )
+        ]
+        if not no_worker:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "mlreef",
+                        "worker",
+                        "--loglevel",
+                        "INFO",
+                        "--concurrency",
+                        "2",
+                    ],
+                    cwd=settings.BASE_DIR,
+                    env=env,
+                )
+            )
+        password_file = settings.DATA_DIR / "admin-password"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nMLReef hub running at http://{bind}/\n"
+                f"Log in as '{username}' with the password in {password_file}"
+                + (f" ({password})" if password else "")
+                + "\nor sign up a new account. Press Ctrl+C to stop.\n"
+            )
+        )
+        self._supervise(processes)
+
+    def _ensure_admin(self) -> tuple[str, str | None]:
+        """Create 'admin' with a random password on first start and keep it in DATA_DIR."""
+        password_file = settings.DATA_DIR / "admin-password"
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+        if admin is None:
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+            return "admin", password
+        stored = password_file.read_text().strip() if password_file.exists() else None
+        return admin.username, stored
+
+    def _supervise(self, processes: list[subprocess.Popen]) -> None:
+        stopping = False
+
+        def stop(*_args) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if not stopping:
+            raise SystemExit("A platform process exited; stopping the others.")

@@ -1,0 +1,314 @@
+"""Reading and writing a module's bare git repository.
+
+The web UI and the API browse code at any branch or commit and commit uploaded files straight
+into the bare repository (a temporary index, no working tree), so nothing here needs a checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+
+import git
+from django.conf import settings
+from gitdb import IStream
+
+ZERO_SHA = "0" * 40
+
+
+class RepositoryError(Exception):
+    """Something about the request does not fit the repository; the message says what."""
+
+
+class NotFound(RepositoryError):
+    pass
+
+
+class InvalidPath(RepositoryError):
+    pass
+
+
+class CommitConflict(RepositoryError):
+    pass
+
+
+def validate_path(path: str) -> str:
+    """Return a normalised repository path or refuse one that could escape or touch .git."""
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidPath("A file path is required.")
+    if "\x00" in path or "\\" in path or any(ord(ch) < 32 for ch in path):
+        raise InvalidPath(f"'{path}' contains characters that are not allowed in a path.")
+    if path.startswith("/"):
+        raise InvalidPath(f"'{path}' is absolute; give a path relative to the repository root.")
+    parts = PurePosixPath(path).parts
+    if any(part == ".." for part in parts):
+        raise InvalidPath(f"'{path}' contains '..'; paths must stay inside the repository.")
+    if any(part.lower() == ".git" for part in parts):
+        raise InvalidPath(f"'{path}' points into .git, which cannot be written.")
+    cleaned = "/".join(part for part in parts if part != ".")
+    if not cleaned:
+        raise InvalidPath("A file path is required.")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    name: str
+    path: str
+    type: str  # "tree" or "blob"
+    size: int | None
+    mode: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    message: str
+    author_name: str
+    author_email: str
+    authored_at: datetime
+    parents: list[str]
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:10]
+
+    @property
+    def title(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+    @classmethod
+    def from_commit(cls, commit: git.Commit) -> CommitInfo:
+        return cls(
+            sha=commit.hexsha,
+            message=commit.message if isinstance(commit.message, str) else commit.message.decode(),
+            author_name=commit.author.name or "",
+            author_email=commit.author.email or "",
+            authored_at=commit.authored_datetime,
+            parents=[parent.hexsha for parent in commit.parents],
+        )
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    name: str
+    commit: CommitInfo
+
+
+class Repository:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def create(self, default_branch: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                settings.GIT_BINARY,
+                "init",
+                "--quiet",
+                "--bare",
+                "-b",
+                default_branch,
+                str(self.path),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def delete(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def set_default_branch(self, branch: str) -> None:
+        self._git.symbolic_ref("HEAD", f"refs/heads/{branch}")
+
+    @cached_property
+    def _repo(self) -> git.Repo:
+        if not self.path.is_dir():
+            raise NotFound("The repository is missing on disk.")
+        return git.Repo(self.path)
+
+    @property
+    def _git(self) -> git.Git:
+        return self._repo.git
+
+    # -- reading -----------------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        return not self._repo.heads
+
+    def branches(self) -> list[BranchInfo]:
+        return [
+            BranchInfo(head.name, CommitInfo.from_commit(head.commit))
+            for head in sorted(self._repo.heads, key=lambda h: h.name)
+        ]
+
+    def branch_names(self) -> list[str]:
+        return sorted(head.name for head in self._repo.heads)
+
+    def _commit(self, ref: str) -> git.Commit:
+        if not ref or ref.startswith("-") or any(ch in ref for ch in " ~^:?*[\\\x00"):
+            raise NotFound(f"No branch or commit '{ref}'.")
+        repo = self._repo
+        for candidate in (f"refs/heads/{ref}", f"refs/tags/{ref}", ref):
+            try:
+                return repo.commit(candidate)
+            except (git.BadName, ValueError, git.GitCommandError):
+                continue
+        raise NotFound(f"No branch or commit '{ref}'.")
+
+    def resolve(self, ref: str) -> str:
+        return self._commit(ref).hexsha
+
+    def commit_info(self, ref: str) -> CommitInfo:
+        return CommitInfo.from_commit(self._commit(ref))
+
+    def commits(self, ref: str, path: str = "", limit: int = 50, skip: int = 0) -> list[CommitInfo]:
+        commit = self._commit(ref)
+        kwargs = {"max_count": limit, "skip": skip}
+        paths = [validate_path(path)] if path else []
+        return [CommitInfo.from_commit(c) for c in self._repo.iter_commits(commit, paths, **kwargs)]
+
+    def _object(self, ref: str, path: str):
+        tree = self._commit(ref).tree
+        if not path:
+            return tree
+        clean = validate_path(path)
+        try:
+            return tree / clean
+        except KeyError:
+            raise NotFound(f"No file or directory '{clean}' at '{ref}'.") from None
+
+    def tree(self, ref: str, path: str = "") -> list[TreeEntry]:
+        obj = self._object(ref, path)
+        if obj.type != "tree":
+            raise NotFound(f"'{path}' is a file, not a directory.")
+        entries = [
+            TreeEntry(
+                name=item.name,
+                path=item.path,
+                type="tree" if item.type == "tree" else "blob",
+                size=item.size if item.type == "blob" else None,
+                mode=oct(item.mode)[2:],
+            )
+            for item in obj
+            if item.type in ("tree", "blob")
+        ]
+        return sorted(entries, key=lambda e: (e.type != "tree", e.name.lower()))
+
+    def read_file(self, ref: str, path: str, max_size: int | None = None) -> bytes:
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        if max_size is not None and obj.size > max_size:
+            raise RepositoryError(f"'{path}' is {obj.size} bytes, larger than {max_size}.")
+        return obj.data_stream.read()
+
+    def file_size(self, ref: str, path: str) -> int:
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        return obj.size
+
+    def list_files(self, ref: str) -> list[str]:
+        return sorted(
+            item.path for item in self._commit(ref).tree.traverse() if item.type == "blob"
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+    def commit_files(
+        self,
+        branch: str,
+        files: dict[str, bytes],
+        message: str,
+        author_name: str,
+        author_email: str,
+        expected_head: str | None = None,
+    ) -> str:
+        """Commit ``files`` on top of ``branch`` (created when missing) and return the new SHA.
+
+        The branch moves with a compare-and-swap, so a concurrent push is never overwritten.
+        """
+        if not files:
+            raise RepositoryError("Nothing to commit: no files given.")
+        if not message.strip():
+            raise RepositoryError("A commit message is required.")
+        check = subprocess.run(
+            [settings.GIT_BINARY, "check-ref-format", "--branch", branch], capture_output=True
+        )
+        if check.returncode != 0 or branch.startswith("-"):
+            raise RepositoryError(f"'{branch}' is not a valid branch name.")
+        repo = self._repo
+        parent = repo.heads[branch].commit if branch in repo.heads else None
+        if expected_head and parent and parent.hexsha != expected_head:
+            raise CommitConflict(f"Branch '{branch}' moved on; reload and try again.")
+        index_entries = []
+        for raw_path, data in files.items():
+            path = validate_path(raw_path)
+            mode = "100644"
+            if parent is not None:
+                try:
+                    existing = parent.tree / path
+                    if existing.type == "tree":
+                        raise RepositoryError(f"'{path}' is a directory in '{branch}'.")
+                    mode = oct(existing.mode)[2:]
+                except KeyError:
+                    pass
+            stored = repo.odb.store(IStream(b"blob", len(data), BytesIO(data)))
+            index_entries.append(f"{mode} {stored.hexsha.decode()}\t{path}")
+        identity = {
+            "GIT_AUTHOR_NAME": author_name,
+            "GIT_AUTHOR_EMAIL": author_email,
+            "GIT_COMMITTER_NAME": author_name,
+            "GIT_COMMITTER_EMAIL": author_email,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, **identity, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            run = _GitRunner(self.path, env)
+            run("read-tree", parent.hexsha if parent else "--empty")
+            try:
+                run("update-index", "--add", "--index-info", stdin="\n".join(index_entries) + "\n")
+                tree = run("write-tree")
+            except RepositoryError as error:
+                raise RepositoryError(f"Cannot add these files: {error}") from None
+            args = ["commit-tree", tree, "-m", message]
+            if parent is not None:
+                if parent.tree.hexsha == tree:
+                    raise RepositoryError(
+                        "These files are identical to the branch; nothing changed."
+                    )
+                args += ["-p", parent.hexsha]
+            sha = run(*args)
+            try:
+                run(
+                    "update-ref", f"refs/heads/{branch}", sha, parent.hexsha if parent else ZERO_SHA
+                )
+            except RepositoryError:
+                raise CommitConflict(f"Branch '{branch}' moved on; try again.") from None
+        return sha
+
+
+class _GitRunner:
+    def __init__(self, git_dir: Path, env: dict[str, str]) -> None:
+        self.git_dir = git_dir
+        self.env = env
+
+    def __call__(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.git_dir), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        if result.returncode != 0:
+            raise RepositoryError(
+                result.stderr.strip().splitlines()[-1] if result.stderr else "git failed"
+            )
+        return result.stdout.strip()

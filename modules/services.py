@@ -1,0 +1,132 @@
+"""Workflows that span a module row, its repository and its collaborators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import User
+
+from .models import Collaborator, Module, ModuleRedirect
+from .repository import RepositoryError, validate_path
+
+
+@dataclass(frozen=True)
+class ModuleLookup:
+    module: Module | None
+    redirected: bool = False
+
+
+def find_module(namespace: str, slug: str) -> ModuleLookup:
+    """Find a module by its current name or, after a rename, by an old one."""
+    module = (
+        Module.objects.select_related("owner")
+        .filter(owner__username=namespace.lower(), slug=slug.lower())
+        .first()
+    )
+    if module is not None:
+        return ModuleLookup(module)
+    redirect = (
+        ModuleRedirect.objects.select_related("module__owner")
+        .filter(namespace=namespace.lower(), slug=slug.lower())
+        .first()
+    )
+    return ModuleLookup(redirect.module, redirected=True) if redirect else ModuleLookup(None)
+
+
+def _validate_unique_slug(owner: User, slug: str, exclude_pk: int | None = None) -> None:
+    clash = Module.objects.filter(owner=owner, slug=slug).exclude(pk=exclude_pk).exists()
+    if clash:
+        raise ValidationError({"slug": f"You already have a module named '{slug}'."})
+
+
+def default_slug(name: str) -> str:
+    return slugify(name)[:64].strip("-_.") or "module"
+
+
+@transaction.atomic
+def create_module(owner: User, **fields) -> Module:
+    """Create the row and its bare repository; if git fails the row is rolled back too."""
+    if not fields.get("slug"):
+        fields["slug"] = default_slug(fields.get("name", ""))
+    module = Module(owner=owner, **fields)
+    module.full_clean(exclude=["owner"], validate_unique=False)
+    _validate_unique_slug(owner, module.slug)
+    module.save()
+    # A name reused after a rename belongs to the new module from now on.
+    ModuleRedirect.objects.filter(namespace=owner.username, slug=module.slug).delete()
+    module.repository.create(module.default_branch)
+    return module
+
+
+@transaction.atomic
+def update_module(module: Module, **fields) -> Module:
+    """Apply settings; a new slug keeps the old URL and clone URL redirecting."""
+    old_slug = module.slug
+    old_branch = module.default_branch
+    for name, value in fields.items():
+        setattr(module, name, value)
+    module.full_clean(exclude=["owner"], validate_unique=False)
+    if module.slug != old_slug:
+        _validate_unique_slug(module.owner, module.slug, exclude_pk=module.pk)
+        ModuleRedirect.objects.filter(namespace=module.namespace, slug=module.slug).delete()
+        ModuleRedirect.objects.update_or_create(
+            namespace=module.namespace, slug=old_slug, defaults={"module": module}
+        )
+    module.save()
+    if module.default_branch != old_branch:
+        module.repository.set_default_branch(module.default_branch)
+    return module
+
+
+def delete_module(module: Module) -> None:
+    """Delete the row, then its repository once the deletion is committed."""
+    repository = module.repository
+    with transaction.atomic():
+        module.delete()
+        transaction.on_commit(repository.delete)
+
+
+def set_collaborator(module: Module, username: str, role: str) -> Collaborator:
+    user = User.objects.filter(username=username.lower()).first()
+    if user is None:
+        raise ValidationError({"username": f"No user named '{username}'."})
+    if user.pk == module.owner_id:
+        raise ValidationError({"username": "The owner already has every right on the module."})
+    if role not in ("read", "write"):
+        raise ValidationError({"role": "Role must be 'read' or 'write'."})
+    collaborator, _ = Collaborator.objects.update_or_create(
+        module=module, user=user, defaults={"role": role}
+    )
+    return collaborator
+
+
+def remove_collaborator(module: Module, username: str) -> bool:
+    deleted, _ = Collaborator.objects.filter(
+        module=module, user__username=username.lower()
+    ).delete()
+    return bool(deleted)
+
+
+def commit_files(
+    module: Module, user: User, branch: str, files: dict[str, bytes], message: str
+) -> str:
+    """Commit files authored by ``user`` after checking paths and the upload size limit."""
+    total = sum(len(data) for data in files.values())
+    if total > settings.MAX_UPLOAD_SIZE:
+        raise RepositoryError(
+            f"The upload is {total} bytes; the limit is {settings.MAX_UPLOAD_SIZE} bytes."
+        )
+    cleaned = {validate_path(path): data for path, data in files.items()}
+    email = user.email or f"{user.username}@users.noreply.mlreef"
+    return module.repository.commit_files(
+        branch or module.default_branch,
+        cleaned,
+        message,
+        author_name=user.get_full_name() or user.username,
+        author_email=email,
+    )

@@ -1,0 +1,70 @@
+"""The new-user flow in a real headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import pytest
+
+from modules.models import Module
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(chromium_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_sign_up_create_module_upload_and_see_the_file(hub, page, tmp_path):
+    page.goto(hub.url + "/")
+    page.click("text=Sign up")
+    page.fill("#id_username", "newbie")
+    page.fill("#id_email", "newbie@example.com")
+    page.fill("#id_password1", "a-long-Passw0rd-for-tests")
+    page.fill("#id_password2", "a-long-Passw0rd-for-tests")
+    page.click("button:has-text('Create account')")
+    assert page.locator("[data-testid=profile-link]").inner_text() == "newbie"
+
+    page.click("text=Create new AI module")
+    page.fill("#id_name", "Cat Detector")
+    page.fill("#id_description", "Finds cats")
+    page.select_option("#id_kind", "model")
+    page.check("input[name=data_types][value=image]")
+    page.click("button:has-text('Create module')")
+    page.wait_for_url("**/newbie/cat-detector/")
+    assert "git clone " + hub.url + "/newbie/cat-detector.git" in page.inner_text("#git-commands")
+
+    script = tmp_path / "train.py"
+    script.write_text("import argparse\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("# Cat detector\n")
+    page.click("text=Upload files")
+    page.set_input_files("#id_files", [str(script), str(readme)])
+    page.fill("#id_message", "First upload")
+    page.click("button:has-text('Commit files')")
+    page.wait_for_selector("[data-testid=file-tree]")
+    tree = page.inner_text("[data-testid=file-tree]")
+    assert "train.py" in tree and "README.md" in tree
+    assert page.locator("article.readme h1").inner_text() == "Cat detector"
+
+    page.click("[data-testid=file-tree] >> text=train.py")
+    assert "argparse" in page.inner_text(".code-view")
+    module = Module.objects.get(slug="cat-detector")
+    assert module.repository.commit_info("master").author_name == "newbie"
