@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connections
 
 from modules.models import Module
 
@@ -68,3 +69,5 @@ def test_sign_up_create_module_upload_and_see_the_file(hub, page, tmp_path):
     assert "argparse" in page.inner_text(".code-view")
     module = Module.objects.get(slug="cat-detector")
     assert module.repository.commit_info("master").author_name == "newbie"
+    # Playwright runs the test in a greenlet, which Django gives a connection of its own.
+    connections.close_all()
