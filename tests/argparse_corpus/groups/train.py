@@ -1,0 +1,15 @@
+import argparse
+
+parser = argparse.ArgumentParser()
+io = parser.add_argument_group("io", "Input and output")
+io.add_argument("--input-path", required=True)
+io.add_argument("--output-path", required=True)
+model = parser.add_argument_group("model")
+exclusive = model.add_mutually_exclusive_group(required=True)
+exclusive.add_argument("--cpu", action="store_true")
+exclusive.add_argument("--gpu", type=int)
+other = parser.add_mutually_exclusive_group()
+other.add_argument("--quiet", action="store_true")
+other.add_argument("--loud", action="store_true")
+model.set_defaults(gpu=0)
+args = parser.parse_args()

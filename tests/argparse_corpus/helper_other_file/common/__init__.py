@@ -1,0 +1,1 @@
+from .io import add_io_args  # noqa: F401
