@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,12 @@ from .serializers import (
     ModuleSerializer,
     TreeEntrySerializer,
 )
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
 
 REF = OpenApiParameter("ref", str, description="Branch, tag or commit; default branch if omitted")
 PATH = OpenApiParameter("path", str, description="Path inside the repository")
@@ -169,6 +176,13 @@ class CommitListView(APIView):
     def post(self, request, namespace: str, slug: str):
         """Add or update files in one commit authored by the caller."""
         module = get_module(request, namespace, slug, need="write")
+        # DRF's parsers read the body without Django's size check: refuse before reading.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise PayloadTooLarge(
+                f"The request is {length} bytes; the limit is "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (base64 included)."
+            )
         serializer = CommitFilesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -58,6 +58,15 @@ def validate_path(path: str) -> str:
     return cleaned
 
 
+def valid_branch_name(branch: str) -> bool:
+    if not branch or branch.startswith("-"):
+        return False
+    check = subprocess.run(
+        [settings.GIT_BINARY, "check-ref-format", "--branch", branch], capture_output=True
+    )
+    return check.returncode == 0
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     name: str
@@ -239,10 +248,7 @@ class Repository:
             raise RepositoryError("Nothing to commit: no files given.")
         if not message.strip():
             raise RepositoryError("A commit message is required.")
-        check = subprocess.run(
-            [settings.GIT_BINARY, "check-ref-format", "--branch", branch], capture_output=True
-        )
-        if check.returncode != 0 or branch.startswith("-"):
+        if not valid_branch_name(branch):
             raise RepositoryError(f"'{branch}' is not a valid branch name.")
         repo = self._repo
         parent = repo.heads[branch].commit if branch in repo.heads else None

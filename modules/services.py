@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from accounts.models import User
 
 from .models import Collaborator, Module, ModuleRedirect
-from .repository import RepositoryError, validate_path
+from .repository import RepositoryError, valid_branch_name, validate_path
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ def update_module(module: Module, **fields) -> Module:
     for name, value in fields.items():
         setattr(module, name, value)
     module.full_clean(exclude=["owner"], validate_unique=False)
+    if module.default_branch != old_branch and not valid_branch_name(module.default_branch):
+        raise ValidationError(
+            {"default_branch": f"'{module.default_branch}' is not a valid branch name."}
+        )
     if module.slug != old_slug:
         _validate_unique_slug(module.owner, module.slug, exclude_pk=module.pk)
         ModuleRedirect.objects.filter(namespace=module.namespace, slug=module.slug).delete()

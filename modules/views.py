@@ -228,6 +228,13 @@ def upload(request: HttpRequest, module: Module) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         directory = form.cleaned_data["directory"].rstrip("/")
+        total = sum(f.size for f in form.cleaned_data["files"])
+        if total > settings.MAX_UPLOAD_SIZE:
+            # Checked before reading: uploads wait in temporary files, not in memory.
+            form.add_error(
+                None, f"The upload is {total} bytes; the limit is {settings.MAX_UPLOAD_SIZE} bytes."
+            )
+            return _render_upload(request, context, form)
         files = {
             (f"{directory}/{f.name}" if directory else f.name): f.read()
             for f in form.cleaned_data["files"]
@@ -241,6 +248,10 @@ def upload(request: HttpRequest, module: Module) -> HttpResponse:
             messages.success(request, f"Committed {len(files)} file(s) to {branch}.")
             url = reverse("module-detail", args=[module.namespace, module.slug])
             return redirect(f"{url}?ref={branch}&path={directory}")
+    return _render_upload(request, context, form)
+
+
+def _render_upload(request: HttpRequest, context: dict, form: UploadForm) -> HttpResponse:
     context["form"] = form
     context["max_upload_size"] = settings.MAX_UPLOAD_SIZE
     return render(request, "modules/upload.html", context, status=400 if form.errors else 200)

@@ -325,6 +325,8 @@ class EntrypointReader:
         self.entry = module
         self.modules[module.path] = module
         self._run_module(module)
+        if not self.parsers:
+            self._call_parser_factories(module)
         parser = self._chosen_parser()
         parameters: list[dict] = []
         source = "argparse"
@@ -365,6 +367,30 @@ class EntrypointReader:
             if module is self.entry:
                 return node.lineno
         return 1
+
+    def _call_parser_factories(self, module: LoadedModule) -> None:
+        """No code path built a parser: try the functions that do (``def get_parser(): ...``),
+        for scripts whose entry function is called by something we cannot see."""
+        for name, value in list(module.globals.items()):
+            if (
+                isinstance(value, FunctionRef)
+                and value.module is module
+                and any(
+                    isinstance(node, (ast.Name, ast.Attribute))
+                    and (getattr(node, "id", None) or getattr(node, "attr", None))
+                    == "ArgumentParser"
+                    for node in ast.walk(value.node)
+                )
+            ):
+                self._call_function(value, value.node, [], {}, Frame(module, module.globals))
+                if self.parsers:
+                    self._warn(
+                        module,
+                        value.node.lineno,
+                        f"The parser is built by {name}(), "
+                        "which the script never calls at start-up; read from there.",
+                    )
+                    return
 
     def _chosen_parser(self) -> Parser | None:
         for parser in reversed(self.parse_calls):

@@ -354,3 +354,16 @@ def test_a_5000_argument_file_is_read_quickly(tmp_path):
     elapsed = time.perf_counter() - started
     assert len(read["parameters"]) == 5000 and read["parameters"][-1]["default"] == 4999
     print(f"5,000 arguments read in {elapsed * 1000:.0f} ms")
+
+
+def test_a_parser_factory_that_is_never_called_is_still_read(tmp_path):
+    write(
+        tmp_path,
+        {
+            "train.py": "import argparse\ndef get_parser():\n"
+            "    p = argparse.ArgumentParser()\n    " + IO.replace("\n", "\n    ") + "return p\n"
+        },
+    )
+    read = read_entrypoint(tmp_path / "train.py", tmp_path)
+    assert [p["name"] for p in read["parameters"]] == ["input_path", "output_path"]
+    assert "get_parser()" in read["warnings"][0]["message"]

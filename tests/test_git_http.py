@@ -252,3 +252,15 @@ def test_it_streams_a_50_mb_push_without_the_server_growing(
     print(f"gunicorn RSS baseline {baseline / 2**20:.1f} MiB, peak growth {growth_mb:.1f} MiB")
     assert "weights.bin" in public_module.repository.list_files("master")
     assert growth_mb < 20, f"server grew by {growth_mb:.1f} MiB during a 50 MiB push"
+
+
+def test_old_clone_urls_keep_working_after_a_rename(hub, git_client, public_module, tmp_path):
+    from modules import services
+
+    public_module.repository.commit_files(
+        "master", {"a.py": b"x = 1\n"}, "Add", "Olivia", "o@example.com"
+    )
+    old_url = clone_url(hub, public_module)
+    services.update_module(public_module, slug="renamed-net")
+    git_client.run("clone", old_url, str(tmp_path / "copy"))
+    assert (tmp_path / "copy" / "a.py").exists()

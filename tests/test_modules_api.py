@@ -191,3 +191,20 @@ def test_it_serves_the_openapi_schema_and_docs(client):
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/modules/{namespace}/{slug}/commits/" in schema["paths"]
     assert client.get("/api/v1/docs/").status_code == 200
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=500)
+def test_it_refuses_oversized_request_bodies_before_reading_them(owner_client):
+    post(owner_client, "/api/v1/modules/", NEW)
+    response = commit(owner_client, [{"path": "big.bin", "content": "x" * 600}])
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
+
+
+def test_it_refuses_an_invalid_default_branch(owner_client):
+    post(owner_client, "/api/v1/modules/", NEW)
+    response = owner_client.patch(
+        "/api/v1/modules/olivia/image-classifier/",
+        {"default_branch": "bad..name"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "default_branch" in response.json()
