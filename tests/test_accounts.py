@@ -123,3 +123,16 @@ def test_it_needs_the_write_scope_for_changes(client, people):
     )
     assert response.status_code == 403
     assert "write" in response.json()["detail"]
+
+
+def test_serve_creates_a_superuser_once_with_a_valid_namespace(settings, tmp_path):
+    from modules.management.commands.serve import Command
+
+    settings.DATA_DIR = tmp_path
+    username, password = Command()._ensure_admin()
+    user = User.objects.get(username=username)
+    user.full_clean()  # a namespace like any other: not reserved, matches the pattern
+    assert user.is_superuser and user.check_password(password)
+    assert (tmp_path / "admin-password").read_text().strip() == password
+    assert Command()._ensure_admin() == (username, password)
+    assert User.objects.count() == 1

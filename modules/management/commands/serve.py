@@ -19,6 +19,9 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 
+# Not "admin": that is reserved, since /admin/ is the admin site, not a namespace.
+ADMIN_USERNAME = "mlreef"
+
 
 class Command(BaseCommand):
     help = "Migrate, ensure an admin account, and run the web server and a Celery worker."
@@ -69,15 +72,15 @@ class Command(BaseCommand):
         self._supervise(processes)
 
     def _ensure_admin(self) -> tuple[str, str | None]:
-        """Create 'admin' with a random password on first start and keep it in DATA_DIR."""
+        """Create the first superuser on first start; its password is kept in DATA_DIR."""
         password_file = settings.DATA_DIR / "admin-password"
         admin = User.objects.filter(is_superuser=True).order_by("pk").first()
         if admin is None:
             password = secrets.token_urlsafe(12)
-            User.objects.create_superuser("admin", "", password)
+            User.objects.create_superuser(ADMIN_USERNAME, "", password)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-            return "admin", password
+            return ADMIN_USERNAME, password
         stored = password_file.read_text().strip() if password_file.exists() else None
         return admin.username, stored
 
