@@ -188,6 +188,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Publishing: how module images are built and where they are pushed.
+IMAGE_BUILDER = env_str("IMAGE_BUILDER", "publishing.builders.DockerBuilder")
+DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
+REGISTRY_URL = env_str("REGISTRY_URL", "127.0.0.1:5000")
+REGISTRY_USERNAME = env_str("REGISTRY_USERNAME", "")
+REGISTRY_PASSWORD = env_str("REGISTRY_PASSWORD", "")
+# pip inside the build: index, extra index and a CA bundle (needed behind TLS-inspecting proxies).
+# The CA bundle defaults to the host's own, so a build trusts what the host trusts.
+BUILD_PIP_INDEX_URL = env_str("BUILD_PIP_INDEX_URL", "")
+BUILD_PIP_EXTRA_INDEX_URL = env_str("BUILD_PIP_EXTRA_INDEX_URL", "")
+_system_ca = "/etc/ssl/certs/ca-certificates.crt"
+BUILD_CA_BUNDLE = env_str("BUILD_CA_BUNDLE", _system_ca if Path(_system_ca).exists() else "")
+PUBLISH_HEARTBEAT_TIMEOUT = env_int("PUBLISH_HEARTBEAT_TIMEOUT", 600)
+PUBLISH_LOG_LIMIT = env_int("PUBLISH_LOG_LIMIT", 5 * 1024 * 1024)
+PUBLISH_PUSH_RETRIES = env_int("PUBLISH_PUSH_RETRIES", 3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,8 @@ from accounts import api as accounts_api
 from modules import api as modules_api
 from modules import views as module_views
 from modules.git_http import git_http
+from publishing import api as publishing_api
+from publishing import views as publishing_views
 
 MODULE = "<str:namespace>/<str:slug>"
 
@@ -31,6 +33,31 @@ api_patterns = [
     path(f"modules/{MODULE}/commits/", modules_api.CommitListView.as_view(), name="api-commits"),
     path(f"modules/{MODULE}/tree/", modules_api.TreeView.as_view(), name="api-tree"),
     path(f"modules/{MODULE}/raw/", modules_api.RawFileView.as_view(), name="api-raw"),
+    path(
+        "base-environments/",
+        publishing_api.BaseEnvironmentListView.as_view(),
+        name="api-base-environments",
+    ),
+    path(
+        f"modules/{MODULE}/publications/",
+        publishing_api.PublicationListView.as_view(),
+        name="api-publications",
+    ),
+    path(
+        f"modules/{MODULE}/publications/<int:version>/",
+        publishing_api.PublicationDetailView.as_view(),
+        name="api-publication",
+    ),
+    path(
+        f"modules/{MODULE}/publications/<int:version>/log/",
+        publishing_api.PublicationLogView.as_view(),
+        name="api-publication-log",
+    ),
+    path(
+        f"modules/{MODULE}/publications/<int:version>/cancel/",
+        publishing_api.PublicationCancelView.as_view(),
+        name="api-publication-cancel",
+    ),
 ]
 
 urlpatterns = [
@@ -53,4 +80,21 @@ urlpatterns = [
     path(f"{MODULE}/upload/", module_views.upload, name="module-upload"),
     path(f"{MODULE}/new-file/", module_views.new_file, name="module-new-file"),
     path(f"{MODULE}/settings/", module_views.module_settings, name="module-settings"),
+    path(f"{MODULE}/publish/", publishing_views.publish_wizard, name="publish-wizard"),
+    path(f"{MODULE}/publications/", publishing_views.publication_list, name="publication-list"),
+    path(
+        f"{MODULE}/publications/<int:version>/",
+        publishing_views.publication_detail,
+        name="publication-detail",
+    ),
+    path(
+        f"{MODULE}/publications/<int:version>/events/",
+        publishing_views.publication_events,
+        name="publication-events",
+    ),
+    path(
+        f"{MODULE}/publications/<int:version>/cancel/",
+        publishing_views.publication_cancel,
+        name="publication-cancel",
+    ),
 ]

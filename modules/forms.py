@@ -26,6 +26,12 @@ class ModuleForm(forms.Form):
 class ModuleSettingsForm(ModuleForm):
     slug = forms.CharField(max_length=64, validators=[slug_validator], label="Path (slug)")
     default_branch = forms.CharField(max_length=255)
+    publish_on_push = forms.BooleanField(
+        required=False,
+        label="Publish on push",
+        help_text="A push to the publish branch that carries mlreef.yml publishes a new version.",
+    )
+    publish_branch = forms.CharField(max_length=255, required=False)
 
     @classmethod
     def for_module(cls, module: Module, data=None) -> ModuleSettingsForm:
@@ -39,6 +45,8 @@ class ModuleSettingsForm(ModuleForm):
                 "data_types",
                 "visibility",
                 "default_branch",
+                "publish_on_push",
+                "publish_branch",
             )
         }
         return cls(data=data, initial=initial)

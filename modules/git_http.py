@@ -21,6 +21,7 @@ from accounts.credentials import CredentialsError, check_basic, parse_basic_head
 
 from .models import Module
 from .services import find_module
+from .signals import push_received
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,20 @@ def _pump(source: IO[bytes], sink: IO[bytes]) -> None:
             pass
 
 
+def _announce_push(module: Module, user, heads_before: dict[str, str]) -> None:
+    heads_after = module.repository.branch_heads()
+    changes = {
+        branch: (heads_before.get(branch), sha)
+        for branch, sha in heads_after.items()
+        if heads_before.get(branch) != sha
+    }
+    if changes:
+        push_received.send(sender=Module, module=module, user=user, changes=changes)
+
+
 def _run_backend(request: HttpRequest, module: Module, git_path: str, user) -> HttpResponse:
+    is_push = git_path == "git-receive-pack"
+    heads_before = module.repository.branch_heads() if is_push else {}
     process = subprocess.Popen(
         [settings.GIT_BINARY, "http-backend"],
         stdin=subprocess.PIPE,
@@ -195,6 +209,8 @@ def _run_backend(request: HttpRequest, module: Module, git_path: str, user) -> H
                 process.wait()
             if pump is not None:
                 pump.join(timeout=5)
+            if finished and is_push:
+                _announce_push(module, user, heads_before)
 
     response = StreamingHttpResponse(stream(), status=status)
     for name, value in headers.items():

@@ -91,6 +91,10 @@ class Module(models.Model):
     )
     default_branch = models.CharField(max_length=255, default="master")
     storage_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    publish_on_push = models.BooleanField(
+        default=False, help_text="Publish when a push to the publish branch carries mlreef.yml."
+    )
+    publish_branch = models.CharField(max_length=255, blank=True, default="master")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -158,6 +158,22 @@ class Repository:
             for head in sorted(self._repo.heads, key=lambda h: h.name)
         ]
 
+    def branch_heads(self) -> dict[str, str]:
+        """Branch name -> commit SHA, read in one git call (cheap enough around every push)."""
+        result = subprocess.run(
+            [
+                settings.GIT_BINARY,
+                "--git-dir",
+                str(self.path),
+                "for-each-ref",
+                "--format=%(refname:short) %(objectname)",
+                "refs/heads",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+
     def branch_names(self) -> list[str]:
         return sorted(head.name for head in self._repo.heads)
 

@@ -22,6 +22,8 @@ class ModuleSerializer(serializers.Serializer):
     )
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PUBLIC)
     default_branch = serializers.CharField(max_length=255, required=False)
+    publish_on_push = serializers.BooleanField(required=False)
+    publish_branch = serializers.CharField(max_length=255, required=False, allow_blank=True)
     clone_url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)

@@ -1,0 +1,133 @@
+"""Publications: numbered, immutable builds of a module into a container image."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class BaseEnvironment(models.Model):
+    """An image modules are built on (Python version, CPU or GPU), chosen in the wizard."""
+
+    class Accelerator(models.TextChoices):
+        CPU = "cpu", "CPU"
+        GPU = "gpu", "GPU"
+
+    name = models.SlugField(max_length=64, unique=True)
+    image = models.CharField(max_length=255, help_text="Image reference, e.g. mlreef/python:3.11")
+    python_version = models.CharField(max_length=16)
+    accelerator = models.CharField(
+        max_length=8, choices=Accelerator.choices, default=Accelerator.CPU
+    )
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.image})"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    CLONING = "cloning", "Cloning"
+    PARSING = "parsing", "Parsing"
+    BUILDING = "building", "Building"
+    PUSHING = "pushing", "Pushing"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.CLONING, Status.PARSING, Status.BUILDING, Status.PUSHING)
+FINAL_STATUSES = (Status.PUBLISHED, Status.FAILED, Status.CANCELLED)
+
+
+class Publication(models.Model):
+    module = models.ForeignKey(
+        "modules.Module", on_delete=models.CASCADE, related_name="publications"
+    )
+    version = models.PositiveIntegerField()
+    branch = models.CharField(max_length=255, blank=True)
+    commit_sha = models.CharField(max_length=40)
+    entrypoint = models.CharField(max_length=1000)
+    inference_entrypoint = models.CharField(max_length=1000, blank=True)
+    parameters_file = models.CharField(max_length=1000, blank=True)
+    requirements_path = models.CharField(max_length=1000, default="requirements.txt")
+    # What the wizard chose: {"<flag or name>": visible?}, applied to the parsed parameters.
+    parameter_visibility = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=list, blank=True)
+    base_environment = models.ForeignKey(BaseEnvironment, on_delete=models.PROTECT)
+    builder = models.CharField(max_length=64)
+    image_reference = models.CharField(max_length=500, blank=True)
+    image_digest = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.TextField(blank=True)
+    failure_kind = models.CharField(max_length=16, blank=True)  # "user" or "platform"
+    cancel_requested = models.BooleanField(default=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    log_bytes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "version"], name="unique_version_per_module")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} v{self.version} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "publication-detail", args=[self.module.namespace, self.module.slug, self.version]
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def is_stale(self, timeout: timedelta) -> bool:
+        """Active but silent for longer than ``timeout``: its worker is gone."""
+        last_sign = self.heartbeat_at or self.started_at or self.created_at
+        return self.is_active and timezone.now() - last_sign > timeout
+
+
+class LogLine(models.Model):
+    """One timestamped line of a publication's log; ``number`` is the SSE event id."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="lines")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    step = models.CharField(max_length=16)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "number"], name="unique_log_line")
+        ]
+
+    def as_json(self) -> dict:
+        return {
+            "number": self.number,
+            "time": self.created_at.isoformat(),
+            "step": self.step,
+            "text": self.text,
+        }

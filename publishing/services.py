@@ -1,0 +1,555 @@
+"""Publishing workflows: start (wizard, API, push), run (the Celery task's body), cancel, reap.
+
+A publication is a state machine: queued -> cloning -> parsing -> building -> pushing ->
+published, or failed / cancelled. Each step writes to the publication's log as it happens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from modules.models import Module
+from modules.repository import NotFound, RepositoryError, validate_path
+
+from . import config, registry
+from .builders import BuildPlatformError, BuildRequest, BuildUserError, get_builder
+from .entrypoint_reader import EntrypointError, convention_problem, read_entrypoint
+from .logs import Cancelled, PublicationLog
+from .models import ACTIVE_STATUSES, BaseEnvironment, LogLine, Publication, Status
+
+logger = logging.getLogger(__name__)
+
+
+class PublishError(Exception):
+    """A publication cannot be started with these choices; the message says why (HTTP 400)."""
+
+
+class UserError(Exception):
+    """The module's content is at fault: the build fails with this reason, for the user to fix."""
+
+
+# -- reading a revision -----------------------------------------------------------------------
+def export_commit(module: Module, sha: str, target: Path) -> list[str]:
+    """Write the files of ``sha`` (no .git) to ``target``; drop symlinks leaving the tree.
+
+    Returns what was left out, for the log.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        [
+            settings.GIT_BINARY,
+            "--git-dir",
+            str(module.repository_path),
+            "archive",
+            "--format=tar",
+            sha,
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryFile() as buffer:
+        buffer.write(archive)
+        buffer.seek(0)
+        with tarfile.open(fileobj=buffer) as tar:
+            tar.extractall(target, filter="tar")
+    dropped = []
+    root = target.resolve()
+    for path in sorted(target.rglob("*")):
+        if path.is_symlink():
+            resolved = path.resolve()
+            if not resolved.is_relative_to(root):
+                dropped.append(path.relative_to(target).as_posix())
+                path.unlink()
+    return dropped
+
+
+def python_files(module: Module, ref: str) -> list[str]:
+    return [path for path in module.repository.list_files(ref) if path.endswith(".py")]
+
+
+def read_parameters(module: Module, sha: str, entrypoint: str) -> dict:
+    """The reader's result for ``entrypoint`` at ``sha`` (raises EntrypointError)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        export_commit(module, sha, Path(tmp))
+        return read_entrypoint(Path(tmp) / entrypoint, Path(tmp))
+
+
+def existing_choices(module: Module, ref: str) -> config.PublishChoices | None:
+    try:
+        text = module.repository.read_file(ref, config.CONFIG_PATH).decode("utf-8", "replace")
+        return config.parse(text)
+    except (RepositoryError, config.ConfigError):
+        return None
+
+
+def image_repository(module: Module) -> str:
+    return f"{registry.registry_host()}/{module.namespace}/{module.slug}"
+
+
+# -- starting ---------------------------------------------------------------------------------
+@dataclass
+class PublishRequest:
+    ref: str
+    entrypoint: str
+    base_environment: str
+    requirements_path: str = "requirements.txt"
+    inference_entrypoint: str = ""
+    parameters_file: str = ""
+    hidden_parameters: list[str] = field(default_factory=list)
+    write_config: bool = True
+
+
+def _check_paths(module: Module, sha: str, request: PublishRequest) -> None:
+    files = set(module.repository.list_files(sha))
+    for label, path, required in (
+        ("Training entry point", request.entrypoint, True),
+        ("Inference entry point", request.inference_entrypoint, False),
+        ("Parameters file", request.parameters_file, False),
+    ):
+        if not path and not required:
+            continue
+        try:
+            clean = validate_path(path)
+        except RepositoryError as error:
+            raise PublishError(f"{label}: {error}") from None
+        if label != "Parameters file" and not clean.endswith(".py"):
+            raise PublishError(f"{label} must be a .py file, not '{path}'.")
+        if clean not in files:
+            raise PublishError(f"{label} '{clean}' does not exist at {sha[:10]}.")
+    try:
+        validate_path(request.requirements_path)
+    except RepositoryError as error:
+        raise PublishError(f"Requirements file: {error}") from None
+
+
+def start_publication(module: Module, user: User | None, request: PublishRequest) -> Publication:
+    """Validate choices, write mlreef.yml to the branch, and queue the build."""
+    environment = BaseEnvironment.objects.filter(name=request.base_environment).first()
+    if environment is None or not environment.active:
+        names = ", ".join(
+            BaseEnvironment.objects.filter(active=True).values_list("name", flat=True)
+        )
+        raise PublishError(
+            f"Unknown base environment '{request.base_environment}'. Available: {names or 'none'}."
+        )
+    repository = module.repository
+    if repository.is_empty():
+        raise PublishError("The module has no code yet: push or upload it first.")
+    ref = request.ref or module.default_branch
+    try:
+        sha = repository.resolve(ref)
+    except NotFound:
+        raise PublishError(f"No branch or commit '{ref}'.") from None
+    branch = ref if ref in repository.branch_names() else ""
+    _check_paths(module, sha, request)
+
+    if branch and request.write_config and user is not None:
+        sha = _write_config(module, user, branch, sha, request, environment)
+    with transaction.atomic():
+        Module.objects.select_for_update().filter(pk=module.pk).first()
+        last = module.publications.aggregate(last=Max("version"))["last"] or 0
+        publication = Publication.objects.create(
+            module=module,
+            version=last + 1,
+            branch=branch,
+            commit_sha=sha,
+            entrypoint=validate_path(request.entrypoint),
+            inference_entrypoint=request.inference_entrypoint,
+            parameters_file=request.parameters_file,
+            requirements_path=validate_path(request.requirements_path),
+            parameter_visibility={name: False for name in request.hidden_parameters},
+            base_environment=environment,
+            builder=settings.IMAGE_BUILDER.rsplit(".", 1)[-1],
+            published_by=user,
+        )
+        LogLine.objects.create(
+            publication=publication,
+            number=1,
+            step=Status.QUEUED,
+            text=f"Queued version {publication.version} of {module.full_name} at "
+            f"{sha[:10]}{f' ({branch})' if branch else ''} by "
+            f"{user.username if user else 'a push'}",
+        )
+        transaction.on_commit(lambda: _enqueue(publication.pk))
+    return publication
+
+
+def _write_config(
+    module: Module,
+    user: User,
+    branch: str,
+    sha: str,
+    request: PublishRequest,
+    environment: BaseEnvironment,
+) -> str:
+    """Commit mlreef.yml unless an identical one is there; returns the commit to build."""
+    try:
+        parameters = read_parameters(module, sha, request.entrypoint)["parameters"]
+        inference = (
+            read_parameters(module, sha, request.inference_entrypoint)["parameters"]
+            if request.inference_entrypoint
+            else []
+        )
+    except EntrypointError:
+        return sha  # the build reports the error; no half-written mlreef.yml
+    choices = config.PublishChoices(
+        entrypoint=request.entrypoint,
+        requirements_path=request.requirements_path,
+        inference_entrypoint=request.inference_entrypoint,
+        parameters_file=request.parameters_file,
+        base_environment=environment.name,
+        hidden_parameters=request.hidden_parameters,
+    )
+    text = config.render(
+        module, choices, parameters, inference, environment, image_repository(module)
+    )
+    try:
+        current = module.repository.read_file(sha, config.CONFIG_PATH).decode()
+    except RepositoryError:
+        current = None
+    if current == text:
+        return sha
+    email = user.email or f"{user.username}@users.noreply.mlreef"
+    return module.repository.commit_files(
+        branch,
+        {config.CONFIG_PATH: text.encode()},
+        "Update mlreef.yml for publishing",
+        author_name=user.get_full_name() or user.username,
+        author_email=email,
+        expected_head=sha,
+    )
+
+
+def _enqueue(publication_id: int) -> None:
+    from .tasks import run_publication_task
+
+    result = run_publication_task.delay(publication_id)
+    Publication.objects.filter(pk=publication_id).update(task_id=result.id or "")
+
+
+def publish_on_push(module: Module, branch: str) -> Publication | None:
+    """After a push: publish when the module opted in and the branch carries mlreef.yml."""
+    if not module.publish_on_push or branch != (module.publish_branch or module.default_branch):
+        return None
+    choices = existing_choices(module, branch)
+    if choices is None:
+        return None
+    request = PublishRequest(
+        ref=branch,
+        entrypoint=choices.entrypoint,
+        base_environment=choices.base_environment,
+        requirements_path=choices.requirements_path,
+        inference_entrypoint=choices.inference_entrypoint,
+        parameters_file=choices.parameters_file,
+        hidden_parameters=choices.hidden_parameters,
+        write_config=False,
+    )
+    try:
+        return start_publication(module, None, request)
+    except PublishError as error:
+        logger.warning("publish-on-push of %s skipped: %s", module.full_name, error)
+        return None
+
+
+# -- cancelling and reaping -------------------------------------------------------------------
+def cancel_publication(publication: Publication) -> Publication:
+    """Queued ones end at once; running ones stop at their next log line."""
+    if publication.is_final:
+        return publication
+    Publication.objects.filter(pk=publication.pk).update(cancel_requested=True)
+    if Publication.objects.filter(pk=publication.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, finished_at=timezone.now()
+    ):
+        _append(publication, "Cancelled before the build started.")
+    publication.refresh_from_db()
+    return publication
+
+
+def reap_stale_publications() -> int:
+    """Fail publications whose worker stopped sending heartbeats, instead of 'building' forever."""
+    timeout = timedelta(seconds=settings.PUBLISH_HEARTBEAT_TIMEOUT)
+    reaped = 0
+    for publication in Publication.objects.filter(status__in=ACTIVE_STATUSES):
+        if not publication.is_stale(timeout):
+            continue
+        reason = (
+            f"No sign of life from the build worker for {timeout.seconds} s: the worker "
+            "stopped or was restarted."
+        )
+        if Publication.objects.filter(pk=publication.pk, status=publication.status).update(
+            status=Status.FAILED,
+            failure_kind="platform",
+            failure_reason=reason,
+            finished_at=timezone.now(),
+        ):
+            _append(publication, reason)
+            reaped += 1
+    return reaped
+
+
+def _append(publication: Publication, text: str) -> None:
+    last = publication.lines.aggregate(last=Max("number"))["last"] or 0
+    LogLine.objects.create(
+        publication=publication, number=last + 1, step=publication.status, text=text
+    )
+
+
+# -- running (the Celery task's body) ---------------------------------------------------------
+@dataclass
+class BuildRun:
+    """Per-run state, kept off the task object (Celery reuses task instances)."""
+
+    publication: Publication
+    log: PublicationLog
+    workdir: Path
+    request: BuildRequest | None = None
+    pushed_version_tag: bool = False
+
+
+def run_publication(publication_id: int) -> None:
+    publication = Publication.objects.select_related("module__owner", "base_environment").get(
+        pk=publication_id
+    )
+    if publication.status != Status.QUEUED:
+        return  # cancelled while queued, or a redelivered message for a finished run
+    publication.started_at = publication.heartbeat_at = timezone.now()
+    publication.save(update_fields=["started_at", "heartbeat_at"])
+    log = PublicationLog(publication, secrets=_secrets())
+    with tempfile.TemporaryDirectory(prefix="mlreef-build-") as tmp:
+        run = BuildRun(publication, log, Path(tmp))
+        builder = None
+        try:
+            _advance(run, Status.CLONING)
+            code = _clone(run)
+            _advance(run, Status.PARSING)
+            parameters = _parse(run, code)
+            _advance(run, Status.BUILDING)
+            builder = get_builder()
+            run.request = _prepare_context(run, code, parameters)
+            builder.build(run.request, log.write)
+            _advance(run, Status.PUSHING)
+            digest = _push(run, builder)
+            _finish(run, Status.PUBLISHED, digest=digest)
+        except Cancelled:
+            _undo_push(run)
+            _finish(run, Status.CANCELLED, reason="Cancelled by a user.")
+        except (UserError, BuildUserError) as error:
+            _finish(run, Status.FAILED, reason=str(error), kind="user")
+        except BuildPlatformError as error:
+            _finish(run, Status.FAILED, reason=str(error), kind="platform")
+        except Exception as error:  # noqa: BLE001 - never leave a publication running
+            logger.exception("publication %s crashed", publication_id)
+            log.write(traceback.format_exc(limit=5), important=True)
+            _finish(run, Status.FAILED, reason=f"Internal error: {error}", kind="platform")
+        finally:
+            if builder is not None and run.request is not None:
+                builder.cleanup(run.request)
+
+
+def _secrets() -> list[str]:
+    return [
+        settings.REGISTRY_PASSWORD,
+        settings.BUILD_PIP_INDEX_URL,
+        settings.BUILD_PIP_EXTRA_INDEX_URL,
+    ]
+
+
+def _advance(run: BuildRun, status: str) -> None:
+    publication = run.publication
+    updated = (
+        Publication.objects.filter(pk=publication.pk, cancel_requested=False)
+        .exclude(status__in=(Status.CANCELLED, Status.FAILED))
+        .update(status=status, heartbeat_at=timezone.now())
+    )
+    if not updated:
+        raise Cancelled()
+    publication.status = run.log.step = status
+    run.log.write(f"== {status} ==", important=True)
+
+
+def _clone(run: BuildRun) -> Path:
+    publication = run.publication
+    code = run.workdir / "context" / "code"
+    run.log.write(f"Checking out {publication.commit_sha} of {publication.module.full_name}")
+    dropped = export_commit(publication.module, publication.commit_sha, code)
+    for path in dropped:
+        run.log.write(f"Left out {path}: a symlink pointing outside the repository", important=True)
+    count = sum(1 for p in code.rglob("*") if p.is_file())
+    run.log.write(f"{count} files checked out (without .git)")
+    return code
+
+
+def _parse(run: BuildRun, code: Path) -> list[dict]:
+    publication = run.publication
+    run.log.write(f"Reading the parameters of {publication.entrypoint} (the code is not run)")
+    try:
+        result = read_entrypoint(code / publication.entrypoint, code)
+    except EntrypointError as error:
+        raise UserError(f"Cannot read {publication.entrypoint}: {error}") from None
+    for warning in result["warnings"]:
+        run.log.write(f"warning: line {warning['line']}: {warning['message']}", important=True)
+    problem = convention_problem(result)
+    if problem:
+        run.log.write(problem, important=True)
+        raise UserError(problem.splitlines()[0])
+    if not (code / publication.requirements_path).is_file():
+        raise UserError(
+            f"The requirements file '{publication.requirements_path}' does not exist at "
+            f"{publication.commit_sha[:10]}. Add it (it may be empty) or choose another path."
+        )
+    hidden = {name for name, visible in publication.parameter_visibility.items() if not visible}
+    parameters = [{**p, "visible": p["name"] not in hidden} for p in result["parameters"]]
+    Publication.objects.filter(pk=publication.pk).update(parameters=parameters)
+    publication.parameters = parameters
+    for parameter in parameters:
+        run.log.write(
+            f"  {', '.join(parameter['flags']) or parameter['name']}: "
+            f"type={parameter['type']} default={json.dumps(parameter['default'])}"
+            f"{' required' if parameter['required'] else ''}"
+        )
+    return parameters
+
+
+DOCKERFILE = """\
+# Generated by the MLReef hub for {title} v{version}
+FROM {base_image}
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    PIP_NO_CACHE_DIR=1 PATH=/opt/venv/bin:$PATH
+RUN python3 -m venv /opt/venv
+{ca_lines}ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+# Requirements get their own layer, before the code: a code-only change reuses it.
+COPY code/{requirements} /opt/mlreef/requirements.txt
+RUN pip install -r /opt/mlreef/requirements.txt
+COPY code/ /app/
+WORKDIR /app
+ENTRYPOINT ["python", "/app/{entrypoint}"]
+"""
+
+
+def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> BuildRequest:
+    publication = run.publication
+    module = publication.module
+    context = code.parent
+    ca_lines = ""
+    if settings.BUILD_CA_BUNDLE:
+        bundle = Path(settings.BUILD_CA_BUNDLE)
+        if not bundle.is_file():
+            raise BuildPlatformError(f"BUILD_CA_BUNDLE {bundle} does not exist on the worker.")
+        shutil.copyfile(bundle, context / "ca-bundle.crt")
+        ca_lines = (
+            "COPY ca-bundle.crt /opt/mlreef/ca-bundle.crt\nENV PIP_CERT=/opt/mlreef/ca-bundle.crt\n"
+        )
+    dockerfile = DOCKERFILE.format(
+        title=module.full_name,
+        version=publication.version,
+        base_image=publication.base_environment.image,
+        ca_lines=ca_lines,
+        requirements=publication.requirements_path,
+        entrypoint=publication.entrypoint,
+    )
+    (context / "Dockerfile.mlreef").write_text(dockerfile)
+    repository = image_repository(module)
+    tags = [str(publication.version)]
+    if publication.branch and publication.branch == module.default_branch:
+        tags.append("latest")
+    public_url = settings.PUBLIC_URL or "http://127.0.0.1:8000"
+    labels = {
+        "org.opencontainers.image.source": f"{public_url}{module.get_absolute_url()}",
+        "org.opencontainers.image.revision": publication.commit_sha,
+        "org.opencontainers.image.version": str(publication.version),
+        "org.opencontainers.image.title": module.name,
+        "ai.mlreef.module": module.full_name,
+        "ai.mlreef.kind": module.kind,
+        "ai.mlreef.entrypoint": publication.entrypoint,
+        "ai.mlreef.parameters": json.dumps(parameters, separators=(",", ":")),
+    }
+    build_args = {}
+    if settings.BUILD_PIP_INDEX_URL:
+        build_args["PIP_INDEX_URL"] = settings.BUILD_PIP_INDEX_URL
+    if settings.BUILD_PIP_EXTRA_INDEX_URL:
+        build_args["PIP_EXTRA_INDEX_URL"] = settings.BUILD_PIP_EXTRA_INDEX_URL
+    for line in dockerfile.splitlines():
+        run.log.write(f"Dockerfile | {line}")
+    Publication.objects.filter(pk=publication.pk).update(
+        image_reference=f"{repository}:{publication.version}"
+    )
+    return BuildRequest(context, "Dockerfile.mlreef", repository, tags, labels, build_args)
+
+
+def _push(run: BuildRun, builder) -> str:
+    request = run.request
+    assert request is not None
+    run.log.write(f"Pushing {request.repository} with tags {', '.join(request.tags)}")
+    version_only = BuildRequest(
+        request.context_dir,
+        request.dockerfile,
+        request.repository,
+        request.tags[:1],
+        request.labels,
+        request.build_args,
+    )
+    digest = builder.push(version_only, run.log.write)
+    run.pushed_version_tag = True
+    run.log.check_cancel = False  # the version exists now: finish rather than half-undo
+    if len(request.tags) > 1:
+        rest = BuildRequest(
+            request.context_dir,
+            request.dockerfile,
+            request.repository,
+            request.tags[1:],
+            request.labels,
+            request.build_args,
+        )
+        builder.push(rest, run.log.write)
+    run.log.write(f"Pushed {request.repository}@{digest}", important=True)
+    return digest
+
+
+def _undo_push(run: BuildRun) -> None:
+    """A cancel that lands during the push must not leave the version's tag behind."""
+    if run.request is None or run.publication.status != Status.PUSHING:
+        return
+    path = run.request.repository.split("/", 1)[1]
+    try:
+        if registry.delete_tag(path, run.request.tags[0]):
+            run.log.write(f"Removed tag {run.request.tags[0]} from the registry", important=True)
+    except Exception as error:  # noqa: BLE001
+        run.log.write(f"Could not remove the pushed tag: {error}", important=True)
+
+
+def _finish(run: BuildRun, status: str, digest: str = "", reason: str = "", kind: str = "") -> None:
+    publication = run.publication
+    run.log.check_cancel = False
+    run.log.step = status
+    if reason:
+        prefix = {
+            "user": "Publishing failed (fix the module)",
+            "platform": "Publishing failed (platform error)",
+        }.get(kind, "Stopped")
+        run.log.write(f"{prefix}: {reason}", important=True)
+    run.log.write(f"== {status} ==", important=True)
+    run.log.save_size()
+    Publication.objects.filter(pk=publication.pk).update(
+        status=status,
+        image_digest=digest,
+        failure_reason=reason,
+        failure_kind=kind,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )

@@ -1,0 +1,292 @@
+"""The publish wizard, the versions list and the live log page."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from modules.models import Module
+from modules.repository import RepositoryError
+from modules.views import _module_context, module_view
+
+from . import services
+from .entrypoint_reader import EntrypointError, convention_problem
+from .models import FINAL_STATUSES, BaseEnvironment, LogLine, Publication
+
+STEPS = ["source", "parameters", "environment", "review"]
+SSE_POLL_SECONDS = 0.25
+SSE_MAX_SECONDS = 300  # then the browser reconnects with Last-Event-ID
+
+
+def _wizard_state(request: HttpRequest, module: Module) -> dict:
+    key = f"publish-wizard-{module.pk}"
+    if key not in request.session or request.GET.get("restart"):
+        choices = services.existing_choices(module, module.default_branch)
+        state = {
+            "ref": module.default_branch,
+            "entrypoint": "",
+            "inference_entrypoint": "",
+            "parameters_file": "",
+            "requirements_path": "requirements.txt",
+            "base_environment": "",
+            "hidden_parameters": [],
+            "from_config": False,
+        }
+        if choices:
+            state.update(
+                entrypoint=choices.entrypoint,
+                inference_entrypoint=choices.inference_entrypoint,
+                parameters_file=choices.parameters_file,
+                requirements_path=choices.requirements_path,
+                base_environment=choices.base_environment,
+                hidden_parameters=choices.hidden_parameters,
+                from_config=True,
+            )
+        request.session[key] = state
+    return request.session[key]
+
+
+def _save_state(request: HttpRequest, module: Module, state: dict) -> None:
+    request.session[f"publish-wizard-{module.pk}"] = state
+    request.session.modified = True
+
+
+def _step_url(module: Module, step: str) -> str:
+    return reverse("publish-wizard", args=[module.namespace, module.slug]) + f"?step={step}"
+
+
+@module_view(need="write")
+def publish_wizard(request: HttpRequest, module: Module) -> HttpResponse:
+    state = _wizard_state(request, module)
+    step = request.GET.get("step", "source")
+    if step not in STEPS:
+        raise Http404("Unknown wizard step.")
+    context = {
+        **_module_context(request, module, state["ref"]),
+        "step": step,
+        "steps": STEPS,
+        "state": state,
+        "errors": [],
+    }
+    if context["empty"]:
+        messages.error(request, "Push or upload code before publishing.")
+        return redirect(module)
+    handler = {
+        "source": _source_step,
+        "parameters": _parameters_step,
+        "environment": _environment_step,
+        "review": _review_step,
+    }[step]
+    return handler(request, module, state, context)
+
+
+def _source_step(request, module, state, context) -> HttpResponse:
+    if request.method == "POST":
+        for field in (
+            "ref",
+            "entrypoint",
+            "inference_entrypoint",
+            "parameters_file",
+            "requirements_path",
+        ):
+            state[field] = request.POST.get(field, "").strip()
+        state["requirements_path"] = state["requirements_path"] or "requirements.txt"
+        try:
+            sha = module.repository.resolve(state["ref"])
+            services._check_paths(
+                module,
+                sha,
+                services.PublishRequest(
+                    ref=state["ref"],
+                    entrypoint=state["entrypoint"],
+                    base_environment="",
+                    inference_entrypoint=state["inference_entrypoint"],
+                    parameters_file=state["parameters_file"],
+                    requirements_path=state["requirements_path"],
+                ),
+            )
+        except (RepositoryError, services.PublishError) as error:
+            context["errors"].append(str(error))
+        else:
+            _save_state(request, module, state)
+            return redirect(_step_url(module, "parameters"))
+    ref = request.GET.get("ref") or state["ref"]
+    try:
+        files = module.repository.list_files(ref)
+    except RepositoryError:
+        files, ref = module.repository.list_files(module.default_branch), module.default_branch
+    state["ref"] = ref
+    context.update(ref=ref, python_files=[f for f in files if f.endswith(".py")], files=files)
+    status = 400 if context["errors"] else 200
+    return render(request, "publishing/wizard.html", context, status=status)
+
+
+def _parameters_step(request, module, state, context) -> HttpResponse:
+    if request.method == "POST":
+        shown = set(request.POST.getlist("visible"))
+        names = request.POST.getlist("name")
+        state["hidden_parameters"] = [name for name in names if name not in shown]
+        _save_state(request, module, state)
+        return redirect(_step_url(module, "environment"))
+    try:
+        sha = module.repository.resolve(state["ref"])
+        result = services.read_parameters(module, sha, state["entrypoint"])
+    except (RepositoryError, EntrypointError) as error:
+        context["errors"].append(
+            f"The parameters cannot be read: {error}. Publishing would "
+            "fail; fix the script or choose another entry point."
+        )
+        result = {"parameters": [], "warnings": []}
+    else:
+        if problem := convention_problem(result):
+            context["errors"].append(problem)
+    context["result"] = result
+    return render(request, "publishing/wizard.html", context)
+
+
+def _environment_step(request, module, state, context) -> HttpResponse:
+    environments = BaseEnvironment.objects.filter(active=True)
+    if request.method == "POST":
+        chosen = request.POST.get("base_environment", "")
+        if environments.filter(name=chosen).exists():
+            state["base_environment"] = chosen
+            _save_state(request, module, state)
+            return redirect(_step_url(module, "review"))
+        context["errors"].append("Choose one of the base environments.")
+    context["environments"] = environments
+    return render(
+        request, "publishing/wizard.html", context, status=400 if context["errors"] else 200
+    )
+
+
+def _review_step(request, module, state, context) -> HttpResponse:
+    context["environment"] = BaseEnvironment.objects.filter(name=state["base_environment"]).first()
+    if request.method == "POST":
+        try:
+            publication = services.start_publication(
+                module,
+                request.user,
+                services.PublishRequest(
+                    ref=state["ref"],
+                    entrypoint=state["entrypoint"],
+                    base_environment=state["base_environment"],
+                    requirements_path=state["requirements_path"],
+                    inference_entrypoint=state["inference_entrypoint"],
+                    parameters_file=state["parameters_file"],
+                    hidden_parameters=state["hidden_parameters"],
+                ),
+            )
+        except services.PublishError as error:
+            context["errors"].append(str(error))
+        else:
+            request.session.pop(f"publish-wizard-{module.pk}", None)
+            return redirect(publication)
+    return render(
+        request, "publishing/wizard.html", context, status=400 if context["errors"] else 200
+    )
+
+
+@module_view()
+def publication_list(request: HttpRequest, module: Module) -> HttpResponse:
+    services.reap_stale_publications()
+    return render(
+        request,
+        "publishing/list.html",
+        {
+            **_module_context(request, module),
+            "publications": module.publications.select_related("base_environment", "published_by"),
+        },
+    )
+
+
+@module_view()
+def publication_detail(request: HttpRequest, module: Module, version: int) -> HttpResponse:
+    services.reap_stale_publications()
+    publication = get_object_or_404(
+        module.publications.select_related("base_environment"), version=version
+    )
+    return render(
+        request,
+        "publishing/detail.html",
+        {
+            **_module_context(request, module),
+            "publication": publication,
+            "lines": publication.lines.all()[:20000] if publication.is_final else [],
+            "pull_command": f"docker pull {publication.image_reference}"
+            if publication.image_reference
+            else "",
+        },
+    )
+
+
+@module_view(need="write")
+@require_POST
+def publication_cancel(request: HttpRequest, module: Module, version: int) -> HttpResponse:
+    publication = get_object_or_404(module.publications, version=version)
+    services.cancel_publication(publication)
+    messages.info(request, f"Cancelling version {version}.")
+    return redirect(publication)
+
+
+@module_view()
+def publication_events(request: HttpRequest, module: Module, version: int) -> HttpResponse:
+    """Server-Sent Events: log lines (id = line number), status changes, then 'end'."""
+    publication = get_object_or_404(module.publications, version=version)
+    last_seen = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
+    after = int(last_seen) if last_seen.isdigit() else 0
+    response = StreamingHttpResponse(
+        _event_stream(publication.pk, after), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _event(name: str, data: dict, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+def _event_stream(publication_id: int, after: int) -> Iterator[str]:
+    yield "retry: 1000\n\n"
+    status = None
+    started = last_output = time.monotonic()
+    while True:
+        lines = list(
+            LogLine.objects.filter(publication_id=publication_id, number__gt=after).order_by(
+                "number"
+            )[:500]
+        )
+        for line in lines:
+            after = line.number
+            yield _event("line", line.as_json(), line.number)
+        current = (
+            Publication.objects.filter(pk=publication_id)
+            .values("status", "failure_reason", "image_reference", "image_digest")
+            .first()
+        )
+        if current is None:
+            return
+        if current["status"] != status:
+            status = current["status"]
+            yield _event("status", current)
+        if status in FINAL_STATUSES and not lines:
+            yield _event("end", current)
+            return
+        now = time.monotonic()
+        if lines:
+            last_output = now
+        elif now - last_output > 15:
+            last_output = now
+            yield ": keep-alive\n\n"
+        if now - started > SSE_MAX_SECONDS:
+            return
+        if not lines:
+            time.sleep(SSE_POLL_SECONDS)

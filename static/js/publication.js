@@ -1,0 +1,39 @@
+// Live log of a publication over Server-Sent Events; EventSource resumes with Last-Event-ID.
+(() => {
+  const log = document.getElementById("log");
+  if (!log || log.dataset.final) return;
+  const status = document.getElementById("status");
+  const pipeline = document.getElementById("pipeline");
+  const failure = document.getElementById("failure");
+  const image = document.getElementById("image");
+  const source = new EventSource(log.dataset.events);
+  const atBottom = () => log.scrollTop + log.clientHeight >= log.scrollHeight - 20;
+  source.addEventListener("line", (event) => {
+    const line = JSON.parse(event.data);
+    if (log.querySelector(`[data-n="${line.number}"]`)) return;
+    const follow = atBottom();
+    const span = document.createElement("span");
+    span.className = "line";
+    span.dataset.n = line.number;
+    span.textContent = `${line.time.slice(11, 19)} ${line.text}\n`;
+    log.appendChild(span);
+    if (follow) log.scrollTop = log.scrollHeight;
+  });
+  const show = (data) => {
+    status.textContent = data.status;
+    status.className = `status ${data.status}`;
+    pipeline.dataset.status = data.status;
+    if (data.failure_reason) { failure.textContent = data.failure_reason; failure.hidden = false; }
+    if (data.status === "published") {
+      document.getElementById("pull").textContent = `docker pull ${data.image_reference}`;
+      image.hidden = false;
+    }
+  };
+  source.addEventListener("status", (event) => show(JSON.parse(event.data)));
+  source.addEventListener("end", (event) => {
+    show(JSON.parse(event.data));
+    source.close();
+    const cancel = document.getElementById("cancel-form");
+    if (cancel) cancel.remove();
+  });
+})();
