@@ -66,7 +66,7 @@ def render(
             "name": environment.name,
             "image": environment.image,
             "python": environment.python_version,
-            "accelerator": environment.accelerator,
+            "accelerator": str(environment.accelerator),
         },
         "image": image,
         "pipeline": [

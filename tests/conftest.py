@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from django.db import connections
 
 from accounts.models import User
 from modules import services
-from tests.helpers import GIT, GitClient, start_gunicorn
+from tests.helpers import GIT, GitClient, database_url, free_port, start_gunicorn, wait_for_port
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -101,6 +104,98 @@ def public_module(people):
 @pytest.fixture
 def private_module(people):
     return make_module(people, "secret-net", "private")
+
+
+BASE_IMAGE = "mlreef/python:3.11"
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """The real Docker engine, with the locally built base image (no image can be pulled)."""
+    from django.conf import settings
+
+    try:
+        import docker
+
+        client = docker.APIClient(base_url=settings.DOCKER_HOST, timeout=120)
+        client.ping()
+    except Exception as error:  # noqa: BLE001
+        pytest.skip(f"no Docker engine at {settings.DOCKER_HOST}: {error}")
+    if not client.images(name=BASE_IMAGE):
+        pytest.skip(f"base image {BASE_IMAGE} missing: .ci/run imports it from debootstrap")
+    return client
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real CNCF distribution registry (Debian's docker-registry) on a free port."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    folder = tmp_path_factory.mktemp("registry")
+    port = free_port()
+    (folder / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    log = open(folder / "registry.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [binary, "serve", str(folder / "config.yml")], stdout=log, stderr=subprocess.STDOUT
+    )
+    wait_for_port(port, process)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, registry, tmp_path_factory):
+    """A real Celery worker process on the test database, pushing to the test registry."""
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        db = dict(connections["default"].settings_dict)
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(db),
+        "DATA_DIR": str(settings.DATA_DIR),
+        "REGISTRY_URL": registry,
+        "PUBLISH_PUSH_RETRIES": "2",
+    }
+    log = open(log_path, "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "mlreef",
+            "worker",
+            "--purge",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"tests-{os.getpid()}@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("celery worker did not start:\n" + log_path.read_text())
+        time.sleep(0.2)
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+    with django_db_blocker.unblock():
+        wait_for_other_sessions_to_close(connections["default"])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,452 @@
+"""Publishing without a Docker engine: choices, mlreef.yml, the state machine, logs, API, wizard.
+
+The image builder is a fake here; tests/test_publishing_e2e.py uses the real engine, registry
+and Celery worker.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import yaml
+from django.utils import timezone
+
+from modules.file_templates import TEMPLATES
+from publishing import config, services
+from publishing.logs import PublicationLog, sanitise
+from publishing.models import BaseEnvironment, LogLine, Publication, Status
+from tests.fakes import FakeBuilder
+
+pytestmark = pytest.mark.django_db
+
+TRAIN = TEMPLATES["model"].render()
+
+
+@pytest.fixture(autouse=True)
+def fake_builder(settings):
+    settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REGISTRY_URL = "127.0.0.1:5999"
+    FakeBuilder.reset()
+    yield FakeBuilder
+
+
+@pytest.fixture(autouse=True)
+def no_queue(monkeypatch):
+    """Record what would be queued; tests run the task body themselves."""
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    return queued
+
+
+@pytest.fixture
+def environment():
+    return BaseEnvironment.objects.create(
+        name="python-3.11", image="mlreef/python:3.11", python_version="3.11", description="CPU"
+    )
+
+
+@pytest.fixture
+def module(public_module):
+    public_module.repository.commit_files(
+        "master",
+        {"train.py": TRAIN.encode(), "requirements.txt": b"six==1.16.0\n", "README.md": b"# Net\n"},
+        "Add code",
+        "Olivia",
+        "o@example.com",
+    )
+    return public_module
+
+
+def start(module, user, **changes):
+    choices = {
+        "ref": "master",
+        "entrypoint": "train.py",
+        "base_environment": "python-3.11",
+        **changes,
+    }
+    request = services.PublishRequest(**choices)
+    return services.start_publication(module, user, request)
+
+
+def log_text(publication) -> str:
+    return "\n".join(publication.lines.values_list("text", flat=True))
+
+
+def test_it_writes_mlreef_yml_once_authored_by_the_publisher(
+    module, people, environment, django_capture_on_commit_callbacks, no_queue
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = start(module, people.writer, hidden_parameters=["learning_rate"])
+    head = module.repository.commit_info("master")
+    assert first.commit_sha == head.sha and head.author_name == "walter"
+    document = yaml.safe_load(module.repository.read_file("master", "mlreef.yml"))
+    assert document["module"]["kind"] == "model"
+    assert document["entrypoints"]["training"]["path"] == "train.py"
+    visible = {p["name"]: p["visible"] for p in document["entrypoints"]["training"]["parameters"]}
+    assert visible == {
+        "input_path": True,
+        "output_path": True,
+        "epochs": True,
+        "learning_rate": False,
+    }
+    assert document["base_environment"]["image"] == "mlreef/python:3.11"
+    assert document["image"] == "127.0.0.1:5999/olivia/public-net"
+    assert [s["stage"] for s in document["pipeline"]] == ["clone", "parse", "build", "push"]
+    assert no_queue == [first.pk]
+
+    second = start(module, people.owner, hidden_parameters=["learning_rate"])
+    assert second.version == 2 and second.commit_sha == first.commit_sha  # identical: no commit
+    assert len(module.repository.commits("master")) == 2
+
+
+def test_the_wizard_starts_from_an_existing_mlreef_yml(module, people, environment, client):
+    start(module, people.owner, hidden_parameters=["epochs"], requirements_path="requirements.txt")
+    client.force_login(people.owner)
+    page = client.get(module.get_absolute_url() + "publish/?step=source")
+    state = page.context["state"]
+    assert state["from_config"] and state["entrypoint"] == "train.py"
+    assert state["hidden_parameters"] == ["epochs"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base_environment": "nope"}, "Unknown base environment"),
+        ({"ref": "no-such-branch"}, "No branch or commit"),
+        ({"entrypoint": "missing.py"}, "does not exist"),
+        ({"entrypoint": "README.md"}, "must be a .py file"),
+        ({"entrypoint": "../etc/passwd.py"}, "'..'"),
+        ({"requirements_path": "/etc/passwd"}, "absolute"),
+    ],
+)
+def test_it_refuses_bad_choices_with_the_reason(
+    module, people, environment, client, changes, message
+):
+    client.force_login(people.owner)
+    body = {"entrypoint": "train.py", "base_environment": "python-3.11", **changes}
+    response = client.post(
+        f"/api/v1/modules/{module.full_name}/publications/", body, content_type="application/json"
+    )
+    assert response.status_code == 400 and message in response.json()["detail"]
+    assert not Publication.objects.exists()
+
+
+def test_it_refuses_to_publish_an_empty_module(public_module, people, environment, client):
+    client.force_login(people.owner)
+    response = client.post(
+        f"/api/v1/modules/{public_module.full_name}/publications/",
+        {"entrypoint": "train.py", "base_environment": "python-3.11"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "no code yet" in response.json()["detail"]
+
+
+def test_the_api_starts_reads_lists_and_cancels(module, people, environment, client):
+    client.force_login(people.writer)
+    base = f"/api/v1/modules/{module.full_name}/publications/"
+    started = client.post(
+        base,
+        {"entrypoint": "train.py", "base_environment": "python-3.11"},
+        content_type="application/json",
+    )
+    assert started.status_code == 202
+    body = started.json()
+    assert body["version"] == 1 and body["status"] == "queued" and body["id"]
+    assert client.get(f"{base}1/").json()["status"] == "queued"
+    assert client.get(base).json()[0]["version"] == 1
+    log = client.get(f"{base}1/log/?offset=0").json()
+    assert log[0]["number"] == 1 and "Queued version 1" in log[0]["text"]
+    assert client.get(f"{base}1/log/?offset=1").json() == []
+    assert client.get(f"{base}1/log/?offset=x").status_code == 400
+    cancelled = client.post(f"{base}1/cancel/")
+    assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+    assert client.post(f"{base}1/cancel/").status_code == 400
+    assert client.get("/api/v1/base-environments/").json()[0]["name"] == "python-3.11"
+    schema = client.get("/api/v1/schema/?format=json").json()["paths"]
+    assert "/api/v1/modules/{namespace}/{slug}/publications/{version}/cancel/" in schema
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("reader", 403), ("outsider", 403), ("anonymous", 401)]
+)
+def test_only_writers_may_publish(module, people, environment, client, who, status):
+    if who != "anonymous":
+        client.force_login(getattr(people, who))
+    response = client.post(
+        f"/api/v1/modules/{module.full_name}/publications/",
+        {"entrypoint": "train.py", "base_environment": "python-3.11"},
+        content_type="application/json",
+    )
+    assert response.status_code == status
+
+
+def test_a_run_walks_every_state_and_records_the_image(module, people, environment, fake_builder):
+    publication = start(module, people.owner)
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.PUBLISHED
+    assert publication.image_reference == "127.0.0.1:5999/olivia/public-net:1"
+    assert publication.image_digest == "sha256:" + "ab" * 32
+    steps = list(dict.fromkeys(publication.lines.values_list("step", flat=True)))
+    assert steps == ["queued", "cloning", "parsing", "building", "pushing", "published"]
+    request = fake_builder.requests[0]
+    assert request.tags == ["1", "latest"]
+    assert request.labels["org.opencontainers.image.revision"] == publication.commit_sha
+    assert request.labels["org.opencontainers.image.version"] == "1"
+    assert json.loads(request.labels["ai.mlreef.parameters"])[0]["name"] == "input_path"
+    dockerfile = fake_builder.dockerfiles[0]
+    assert dockerfile.index("pip install") < dockerfile.index("COPY code/ /app/")
+    assert 'ENTRYPOINT ["python", "/app/train.py"]' in dockerfile
+    assert fake_builder.cleaned == [request]
+    assert publication.parameters[2]["name"] == "epochs"
+
+
+def test_only_the_default_branch_gets_latest(module, people, environment, fake_builder):
+    module.repository.commit_files(
+        "dev", {"train.py": TRAIN.encode(), "requirements.txt": b""}, "dev", "O", "o@x.io"
+    )
+    publication = start(module, people.owner, ref="dev")
+    services.run_publication(publication.pk)
+    assert fake_builder.requests[0].tags == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({"requirements.txt": None}, "requirements file 'requirements.txt' does not exist"),
+        ({"train.py": b"import argparse\np = argparse.ArgumentParser(\n"}, "syntax error"),
+        (
+            {
+                "train.py": b"import argparse\np = argparse.ArgumentParser()\n"
+                b"p.add_argument('--output-path')\np.parse_args()\n"
+            },
+            "does not declare --input-path",
+        ),
+    ],
+)
+def test_user_errors_fail_with_the_reason_in_the_log(module, people, environment, files, reason):
+    present = {k: v for k, v in files.items() if v is not None}
+    if present:
+        module.repository.commit_files("master", present, "Break it", "O", "o@x.io")
+    if None in files.values():
+        module.repository.commit_files("master", {"other.txt": b"x"}, "x", "O", "o@x.io")
+        publication = start(module, people.owner, requirements_path="requirements.txt")
+        # remove requirements.txt by publishing a revision without it
+        sha = _commit_without(module, "requirements.txt")
+        Publication.objects.filter(pk=publication.pk).update(commit_sha=sha)
+    else:
+        publication = start(module, people.owner)
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.FAILED and publication.failure_kind == "user"
+    assert reason in publication.failure_reason and reason in log_text(publication)
+
+
+def _commit_without(module, path: str) -> str:
+    import subprocess
+
+    repo = module.repository_path
+    tree = subprocess.run(
+        ["git", "--git-dir", str(repo), "ls-tree", "master"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    kept = "".join(line + "\n" for line in tree.splitlines() if not line.endswith("\t" + path))
+    new_tree = subprocess.run(
+        ["git", "--git-dir", str(repo), "mktree"],
+        input=kept,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), "commit-tree", new_tree, "-m", "drop"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "o",
+            "GIT_AUTHOR_EMAIL": "o@x",
+            "GIT_COMMITTER_NAME": "o",
+            "GIT_COMMITTER_EMAIL": "o@x",
+            "PATH": "/usr/bin:/bin",
+        },
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize(("mode", "kind"), [("user", "user"), ("platform", "platform")])
+def test_build_failures_are_told_apart(module, people, environment, fake_builder, mode, kind):
+    fake_builder.fail_build = mode
+    publication = start(module, people.owner)
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.FAILED and publication.failure_kind == kind
+    assert fake_builder.cleaned  # local tags are removed whatever happened
+
+
+def test_a_cancel_stops_a_running_build(module, people, environment, fake_builder, monkeypatch):
+    monkeypatch.setattr("publishing.logs.CHECK_INTERVAL", 0)
+    publication = start(module, people.owner)
+    fake_builder.build_lines = [f"line {i}" for i in range(50)]
+
+    def cancel_at(line):
+        if line == "line 3":
+            services.cancel_publication(Publication.objects.get(pk=publication.pk))
+
+    fake_builder.on_build_line = cancel_at
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.CANCELLED
+    assert "line 10" not in log_text(publication)
+
+
+def test_a_queued_cancel_means_the_worker_does_nothing(module, people, environment, fake_builder):
+    publication = start(module, people.owner)
+    services.cancel_publication(publication)
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.CANCELLED and not fake_builder.requests
+
+
+def test_a_publication_whose_worker_died_is_failed_after_the_timeout(
+    module, people, environment, settings, client
+):
+    settings.PUBLISH_HEARTBEAT_TIMEOUT = 60
+    publication = start(module, people.owner)
+    Publication.objects.filter(pk=publication.pk).update(
+        status=Status.BUILDING, heartbeat_at=timezone.now() - timedelta(seconds=30)
+    )
+    assert services.reap_stale_publications() == 0
+    Publication.objects.filter(pk=publication.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=61)
+    )
+    client.force_login(people.owner)
+    status = client.get(f"/api/v1/modules/{module.full_name}/publications/1/").json()
+    assert status["status"] == "failed" and "worker" in status["failure_reason"]
+
+
+def test_logs_are_sanitised_masked_and_capped(module, people, environment, settings):
+    settings.PUBLISH_LOG_LIMIT = 300
+    publication = start(module, people.owner)
+    log = PublicationLog(publication, secrets=["hunter2"])
+    log.write("pip install --index-url https://bob:s3cret@pypi.example/simple")
+    log.write("password hunter2 and token mlr_abcdefghijklmnop end\x00")
+    log.write("progress 10%\rprogress 100%")
+    log.write("x" * 500)
+    log.write("must stay", important=True)
+    texts = list(publication.lines.values_list("text", flat=True))
+    assert "https://****:****@pypi.example/simple" in texts[1]
+    assert texts[2] == "password **** and token mlr_**** end"
+    assert texts[3] == "progress 100%"
+    assert "further build output is not kept" in texts[4] and texts[-1] == "must stay"
+    assert sanitise("y" * 5000, []).endswith("(line cut)")
+
+
+def test_publication_events_stream_and_resume(module, people, environment, client):
+    publication = start(module, people.owner)
+    for i in range(2, 5):
+        LogLine.objects.create(publication=publication, number=i, step="building", text=f"line {i}")
+    Publication.objects.filter(pk=publication.pk).update(status=Status.PUBLISHED)
+    url = publication.get_absolute_url() + "events/"
+    body = b"".join(client.get(url).streaming_content).decode()
+    assert body.startswith("retry: 1000")
+    assert "id: 1\nevent: line" in body and "id: 4\nevent: line" in body
+    assert body.rstrip().splitlines()[-2] == "event: end"
+    resumed = b"".join(client.get(url, headers={"Last-Event-ID": "3"}).streaming_content)
+    assert b"id: 3\n" not in resumed and b"id: 4\n" in resumed
+
+
+def test_publish_on_push_needs_opt_in_and_mlreef_yml(module, people, environment, no_queue):
+    from modules.models import Module
+    from modules.signals import push_received
+
+    def push() -> None:
+        push_received.send(
+            sender=Module,
+            module=module,
+            user=people.owner,
+            changes={"master": ("a" * 40, module.repository.resolve("master"))},
+        )
+
+    push()
+    assert not Publication.objects.exists()  # not opted in
+    module.publish_on_push = True
+    module.publish_branch = "master"
+    module.save()
+    push()
+    assert not Publication.objects.exists()  # no mlreef.yml yet
+    start(module, people.owner)  # writes mlreef.yml
+    push()
+    latest = Publication.objects.order_by("-version").first()
+    assert latest.version == 2 and latest.published_by is None
+
+
+def test_config_round_trip(module, environment):
+    choices = config.PublishChoices(
+        entrypoint="train.py",
+        requirements_path="req/base.txt",
+        inference_entrypoint="serve.py",
+        parameters_file="p.yml",
+        base_environment="python-3.11",
+        hidden_parameters=["lr"],
+    )
+    text = config.render(
+        module, choices, [{"name": "lr", "flags": ["--lr"]}], [], environment, "registry/x"
+    )
+    assert config.parse(text) == choices
+    with pytest.raises(config.ConfigError):
+        config.parse("entrypoints: [")
+    with pytest.raises(config.ConfigError):
+        config.parse("version: 1\n")
+
+
+def test_the_wizard_walks_four_steps_to_a_queued_publication(module, people, environment, client):
+    client.force_login(people.writer)
+    url = module.get_absolute_url() + "publish/"
+    page = client.get(url + "?step=source")
+    assert page.status_code == 200 and "train.py" in page.context["python_files"]
+    bad = client.post(
+        url + "?step=source",
+        {"ref": "master", "entrypoint": "nope.py", "requirements_path": "requirements.txt"},
+    )
+    assert bad.status_code == 400 and b"does not exist" in bad.content
+    response = client.post(
+        url + "?step=source",
+        {"ref": "master", "entrypoint": "train.py", "requirements_path": "requirements.txt"},
+    )
+    assert response["Location"].endswith("?step=parameters")
+    params = client.get(url + "?step=parameters")
+    assert [p["name"] for p in params.context["result"]["parameters"]] == [
+        "input_path",
+        "output_path",
+        "epochs",
+        "learning_rate",
+    ]
+    client.post(
+        url + "?step=parameters", {"name": ["epochs", "learning_rate"], "visible": ["epochs"]}
+    )
+    client.post(url + "?step=environment", {"base_environment": "python-3.11"})
+    review = client.get(url + "?step=review")
+    assert b"learning_rate" in review.content and b"python-3.11" in review.content
+    started = client.post(url + "?step=review")
+    publication = Publication.objects.get()
+    assert started["Location"] == publication.get_absolute_url()
+    assert publication.parameter_visibility == {"learning_rate": False}
+    assert client.get(publication.get_absolute_url()).status_code == 200
+    assert b"v1" in client.get(module.get_absolute_url() + "publications/").content
+
+
+def test_the_wizard_shows_a_script_that_would_fail(module, people, environment, client):
+    module.repository.commit_files("master", {"bad.py": b"import argparse\n"}, "x", "O", "o@x")
+    client.force_login(people.owner)
+    url = module.get_absolute_url() + "publish/"
+    client.post(
+        url + "?step=source",
+        {"ref": "master", "entrypoint": "bad.py", "requirements_path": "requirements.txt"},
+    )
+    page = client.get(url + "?step=parameters")
+    assert b"does not declare --input-path and --output-path" in page.content

@@ -1,0 +1,361 @@
+"""Publishing end to end with the real pieces: git over HTTP, a Celery worker process, the
+Docker engine, the distribution registry, skopeo, docker run, and headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+import yaml
+from django.db import connections
+
+from accounts.models import PersonalAccessToken
+from modules.file_templates import TEMPLATES
+from publishing import registry as registry_api
+from publishing import services
+from publishing.models import BaseEnvironment, Publication, Status
+from tests.conftest import BASE_IMAGE, PASSWORD
+from tests.helpers import url_with_credentials
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+TRAIN = TEMPLATES["model"].render()
+
+
+@pytest.fixture
+def stack(settings, docker_engine, registry, celery_worker, hub, people):
+    settings.REGISTRY_URL = registry
+    BaseEnvironment.objects.create(
+        name="python-3.11",
+        image=BASE_IMAGE,
+        python_version="3.11",
+        description="Debian bookworm, CPU",
+    )
+    return registry
+
+
+def push_code(hub, git_client, module, user, tmp_path, files: dict[str, str]) -> None:
+    work = git_client.new_work_tree(tmp_path / f"w-{uuid.uuid4().hex[:6]}", files)
+    url = url_with_credentials(hub.url, module.clone_path(), user.username, PASSWORD)
+    git_client.run("push", url, "master", cwd=work)
+
+
+def change_and_push(hub, git_client, module, user, tmp_path, files: dict[str, str]) -> None:
+    url = url_with_credentials(hub.url, module.clone_path(), user.username, PASSWORD)
+    work = tmp_path / f"clone-{uuid.uuid4().hex[:6]}"
+    git_client.run("clone", "-q", url, str(work))
+    for name, content in files.items():
+        (work / name).write_text(content)
+    git_client.run("commit", "-qam", "Change code", cwd=work)
+    git_client.run("push", "-q", "origin", "master", cwd=work)
+
+
+def api(hub, token: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        hub.url + path,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def wait_until_final(publication_id: int, timeout: float = 900) -> Publication:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        publication = Publication.objects.get(pk=publication_id)
+        if publication.is_final:
+            return publication
+        time.sleep(0.5)
+    raise AssertionError(f"publication {publication_id} still {publication.status}")
+
+
+def log_text(publication: Publication) -> str:
+    return "\n".join(publication.lines.values_list("text", flat=True))
+
+
+def skopeo_labels(reference: str) -> dict:
+    result = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", f"docker://{reference}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)["Labels"]
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+def test_publish_through_the_api_pull_and_run_the_image(
+    stack, hub, git_client, public_module, people, tmp_path, docker_engine
+):
+    push_code(
+        hub,
+        git_client,
+        public_module,
+        people.owner,
+        tmp_path,
+        {"train.py": TRAIN, "requirements.txt": "six==1.16.0\n"},
+    )
+    _, token = PersonalAccessToken.issue(people.owner, "ci", ["write"])
+    path = f"/api/v1/modules/{public_module.full_name}/publications/"
+    status, body = api(
+        hub,
+        token,
+        "POST",
+        path,
+        {
+            "entrypoint": "train.py",
+            "base_environment": "python-3.11",
+            "hidden_parameters": ["learning_rate"],
+        },
+    )
+    assert status == 202 and body["status"] == "queued"
+    publication = wait_until_final(body["id"])
+    assert publication.status == Status.PUBLISHED, log_text(publication)
+    log = log_text(publication)
+    assert "RUN pip install -r /opt/mlreef/requirements.txt" in log and "== pushing ==" in log
+
+    reference = f"{stack}/olivia/public-net:1"
+    assert publication.image_reference == reference
+    assert publication.image_digest.startswith("sha256:")
+    assert sorted(registry_api.tags("olivia/public-net")) == ["1", "latest"]
+    config_file = yaml.safe_load(public_module.repository.read_file("master", "mlreef.yml"))
+    assert publication.commit_sha == public_module.repository.resolve("master")
+    assert public_module.repository.commit_info("master").author_name == "olivia"
+    assert config_file["entrypoints"]["training"]["path"] == "train.py"
+
+    labels = skopeo_labels(reference)
+    assert labels["org.opencontainers.image.revision"] == publication.commit_sha
+    assert labels["org.opencontainers.image.version"] == "1"
+    assert labels["org.opencontainers.image.title"] == "Public-Net"
+    assert labels["ai.mlreef.kind"] == "model"
+    parameters = json.loads(labels["ai.mlreef.parameters"])
+    assert [(p["name"], p["visible"]) for p in parameters][-1] == ("learning_rate", False)
+
+    # The builder forgets its local tags; pull from the registry, run without a network.
+    assert not docker_engine.images(name=reference)
+    subprocess.run(["docker", "pull", "-q", reference], check=True, capture_output=True)
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    outputs.mkdir()
+    (inputs / "sample.txt").write_text("cat\n")
+    outputs.chmod(0o777)
+    run = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{inputs}:/in:ro",
+            "-v",
+            f"{outputs}:/out",
+            reference,
+            "--input-path",
+            "/in",
+            "--output-path",
+            "/out",
+            "--epochs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    experiment = json.loads((outputs / "experiment.json").read_text())
+    assert experiment["parameters"]["epochs"] == 2 and len(experiment["history"]) == 2
+
+    # A code-only change republishes on top of the cached dependency layer.
+    change_and_push(
+        hub, git_client, public_module, people.owner, tmp_path, {"train.py": TRAIN + "\n# tweak\n"}
+    )
+    status, body = api(
+        hub, token, "POST", path, {"entrypoint": "train.py", "base_environment": "python-3.11"}
+    )
+    second = wait_until_final(body["id"])
+    assert second.status == Status.PUBLISHED and second.version == 2
+    second_log = log_text(second)
+    after_pip_step = re.search(r"Step \d+/\d+ : RUN pip install.*\n(.*)\n", second_log)
+    assert after_pip_step and "Using cache" in after_pip_step.group(1)
+    status, versions = api(hub, token, "GET", path)
+    assert [v["version"] for v in versions] == [2, 1]
+    assert registry_api.tag_digest("olivia/public-net", "1") == publication.image_digest
+
+
+@pytest.mark.parametrize(
+    ("files", "choices", "reason"),
+    [
+        (
+            {"train.py": TRAIN},
+            {"requirements_path": "requirements.txt"},
+            "requirements file 'requirements.txt' does not exist",
+        ),
+        (
+            {
+                "train.py": "import argparse\nparser = argparse.ArgumentParser(\n",
+                "requirements.txt": "",
+            },
+            {},
+            "syntax error",
+        ),
+        (
+            {"train.py": TRAIN.replace('"--input-path"', '"--data"'), "requirements.txt": ""},
+            {},
+            "does not declare --input-path",
+        ),
+        (
+            {"train.py": TRAIN, "requirements.txt": "mlreef-no-such-package-x7==1.0\n"},
+            {},
+            "Installing the requirements failed",
+        ),
+    ],
+    ids=["missing-requirements", "syntax-error", "missing-input-path", "unknown-requirement"],
+)
+def test_broken_modules_fail_with_the_reason(
+    stack, hub, git_client, public_module, people, tmp_path, files, choices, reason
+):
+    push_code(hub, git_client, public_module, people.owner, tmp_path, files)
+    publication = services.start_publication(
+        public_module,
+        people.owner,
+        services.PublishRequest(
+            ref="master", entrypoint="train.py", base_environment="python-3.11", **choices
+        ),
+    )
+    publication = wait_until_final(publication.pk)
+    assert publication.status == Status.FAILED and publication.failure_kind == "user"
+    assert reason in publication.failure_reason
+    log = log_text(publication)
+    assert reason in log
+    if reason.startswith("Installing"):
+        assert "No matching distribution found for mlreef-no-such-package-x7" in log
+    assert registry_api.tags("olivia/public-net") == []
+
+
+def test_registry_down_fails_after_retries(
+    settings, docker_engine, public_module, people, tmp_path, git_client, hub
+):
+    from tests.helpers import free_port
+
+    settings.REGISTRY_URL = f"127.0.0.1:{free_port()}"  # nothing listens there
+    settings.PUBLISH_PUSH_RETRIES = 2
+    BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
+    push_code(
+        hub,
+        git_client,
+        public_module,
+        people.owner,
+        tmp_path,
+        {"train.py": TRAIN, "requirements.txt": ""},
+    )
+    publication = services.start_publication(
+        public_module,
+        people.owner,
+        services.PublishRequest(
+            ref="master", entrypoint="train.py", base_environment="python-3.11", write_config=False
+        ),
+    )
+    services.run_publication(publication.pk)  # in this process: the worker has its own registry
+    publication.refresh_from_db()
+    assert publication.status == Status.FAILED and publication.failure_kind == "platform"
+    assert "after 2 attempts" in publication.failure_reason
+    assert "retrying in 1 s" in log_text(publication)
+
+
+def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, public_module, people, tmp_path):
+    # A fresh requirements layer (unique comment) with a real download keeps the build busy.
+    push_code(
+        hub,
+        git_client,
+        public_module,
+        people.owner,
+        tmp_path,
+        {"train.py": TRAIN, "requirements.txt": f"# {uuid.uuid4()}\nnumpy==2.1.3\npandas==2.2.3\n"},
+    )
+    publication = services.start_publication(
+        public_module,
+        people.owner,
+        services.PublishRequest(
+            ref="master", entrypoint="train.py", base_environment="python-3.11"
+        ),
+    )
+    deadline = time.monotonic() + 300
+    while Publication.objects.get(pk=publication.pk).status != Status.BUILDING:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    while "RUN pip install" not in log_text(publication):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    services.cancel_publication(Publication.objects.get(pk=publication.pk))
+    publication = wait_until_final(publication.pk, timeout=120)
+    assert publication.status == Status.CANCELLED, log_text(publication)
+    assert "Successfully installed" not in log_text(publication)
+    assert registry_api.tags("olivia/public-net") == []
+
+
+@pytest.mark.browser
+def test_publish_through_the_wizard_and_watch_the_live_log(
+    stack, hub, git_client, public_module, people, tmp_path, chromium_path
+):
+    from tests.test_browser import CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    push_code(
+        hub,
+        git_client,
+        public_module,
+        people.owner,
+        tmp_path,
+        {"train.py": TRAIN, "requirements.txt": "six==1.16.0\n"},
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(hub.url + "/accounts/login/")
+        page.fill("#id_username", "olivia")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(hub.url + public_module.get_absolute_url())
+        page.click(".tabs >> text=Publish")
+        page.select_option("#entrypoint", "train.py")
+        page.click("button:has-text('Next: parameters')")
+        table = page.inner_text("[data-testid=parameters]")
+        assert "--learning-rate" in table and "--input-path" in table
+        page.uncheck("input[aria-label='Show learning_rate']")
+        page.click("button:has-text('Next: base environment')")
+        page.check("input[value='python-3.11']")
+        page.click("button:has-text('Next: review')")
+        assert "learning_rate" in page.inner_text("[data-testid=review]")
+        page.click("button:has-text('Start publishing')")
+        page.wait_for_url("**/publications/1/")
+        page.wait_for_selector("#log .line")  # lines arrive while it runs
+        page.wait_for_function(
+            "['published', 'failed', 'cancelled'].includes("
+            "document.getElementById('status').textContent)",
+            timeout=600_000,
+        )
+        status = page.inner_text("[data-testid=status]")
+        log = page.inner_text("[data-testid=log]")
+        pull = page.inner_text("#pull")
+        browser.close()
+    connections.close_all()
+    assert status == "published", log
+    assert "== building ==" in log and "== published ==" in log
+    assert pull.endswith("/olivia/public-net:1")
+    publication = Publication.objects.get()
+    assert publication.parameter_visibility == {"learning_rate": False}
+    assert publication.published_by == people.owner
