@@ -29,6 +29,14 @@ TRAIN = TEMPLATES["model"].render()
 
 
 @pytest.fixture
+def module(public_module):
+    """The registry lives for the whole run: give each test its own image repository."""
+    from modules import services as module_services
+
+    return module_services.update_module(public_module, slug=f"net-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
 def stack(settings, docker_engine, registry, celery_worker, hub, people):
     settings.REGISTRY_URL = registry
     BaseEnvironment.objects.create(
@@ -97,18 +105,18 @@ def skopeo_labels(reference: str) -> dict:
 
 @pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
 def test_publish_through_the_api_pull_and_run_the_image(
-    stack, hub, git_client, public_module, people, tmp_path, docker_engine
+    stack, hub, git_client, module, people, tmp_path, docker_engine
 ):
     push_code(
         hub,
         git_client,
-        public_module,
+        module,
         people.owner,
         tmp_path,
         {"train.py": TRAIN, "requirements.txt": "six==1.16.0\n"},
     )
     _, token = PersonalAccessToken.issue(people.owner, "ci", ["write"])
-    path = f"/api/v1/modules/{public_module.full_name}/publications/"
+    path = f"/api/v1/modules/{module.full_name}/publications/"
     status, body = api(
         hub,
         token,
@@ -126,19 +134,19 @@ def test_publish_through_the_api_pull_and_run_the_image(
     log = log_text(publication)
     assert "RUN pip install -r /opt/mlreef/requirements.txt" in log and "== pushing ==" in log
 
-    reference = f"{stack}/olivia/public-net:1"
+    reference = f"{stack}/{module.full_name}:1"
     assert publication.image_reference == reference
     assert publication.image_digest.startswith("sha256:")
-    assert sorted(registry_api.tags("olivia/public-net")) == ["1", "latest"]
-    config_file = yaml.safe_load(public_module.repository.read_file("master", "mlreef.yml"))
-    assert publication.commit_sha == public_module.repository.resolve("master")
-    assert public_module.repository.commit_info("master").author_name == "olivia"
+    assert sorted(registry_api.tags(module.full_name)) == ["1", "latest"]
+    config_file = yaml.safe_load(module.repository.read_file("master", "mlreef.yml"))
+    assert publication.commit_sha == module.repository.resolve("master")
+    assert module.repository.commit_info("master").author_name == "olivia"
     assert config_file["entrypoints"]["training"]["path"] == "train.py"
 
     labels = skopeo_labels(reference)
     assert labels["org.opencontainers.image.revision"] == publication.commit_sha
     assert labels["org.opencontainers.image.version"] == "1"
-    assert labels["org.opencontainers.image.title"] == "Public-Net"
+    assert labels["org.opencontainers.image.title"] == module.name
     assert labels["ai.mlreef.kind"] == "model"
     parameters = json.loads(labels["ai.mlreef.parameters"])
     assert [(p["name"], p["visible"]) for p in parameters][-1] == ("learning_rate", False)
@@ -180,7 +188,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
 
     # A code-only change republishes on top of the cached dependency layer.
     change_and_push(
-        hub, git_client, public_module, people.owner, tmp_path, {"train.py": TRAIN + "\n# tweak\n"}
+        hub, git_client, module, people.owner, tmp_path, {"train.py": TRAIN + "\n# tweak\n"}
     )
     status, body = api(
         hub, token, "POST", path, {"entrypoint": "train.py", "base_environment": "python-3.11"}
@@ -192,7 +200,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
     assert after_pip_step and "Using cache" in after_pip_step.group(1)
     status, versions = api(hub, token, "GET", path)
     assert [v["version"] for v in versions] == [2, 1]
-    assert registry_api.tag_digest("olivia/public-net", "1") == publication.image_digest
+    assert registry_api.tag_digest(module.full_name, "1") == publication.image_digest
 
 
 @pytest.mark.parametrize(
@@ -225,11 +233,11 @@ def test_publish_through_the_api_pull_and_run_the_image(
     ids=["missing-requirements", "syntax-error", "missing-input-path", "unknown-requirement"],
 )
 def test_broken_modules_fail_with_the_reason(
-    stack, hub, git_client, public_module, people, tmp_path, files, choices, reason
+    stack, hub, git_client, module, people, tmp_path, files, choices, reason
 ):
-    push_code(hub, git_client, public_module, people.owner, tmp_path, files)
+    push_code(hub, git_client, module, people.owner, tmp_path, files)
     publication = services.start_publication(
-        public_module,
+        module,
         people.owner,
         services.PublishRequest(
             ref="master", entrypoint="train.py", base_environment="python-3.11", **choices
@@ -242,11 +250,11 @@ def test_broken_modules_fail_with_the_reason(
     assert reason in log
     if reason.startswith("Installing"):
         assert "No matching distribution found for mlreef-no-such-package-x7" in log
-    assert registry_api.tags("olivia/public-net") == []
+    assert registry_api.tags(module.full_name) == []
 
 
 def test_registry_down_fails_after_retries(
-    settings, docker_engine, public_module, people, tmp_path, git_client, hub
+    settings, docker_engine, module, people, tmp_path, git_client, hub
 ):
     from tests.helpers import free_port
 
@@ -256,13 +264,13 @@ def test_registry_down_fails_after_retries(
     push_code(
         hub,
         git_client,
-        public_module,
+        module,
         people.owner,
         tmp_path,
         {"train.py": TRAIN, "requirements.txt": ""},
     )
     publication = services.start_publication(
-        public_module,
+        module,
         people.owner,
         services.PublishRequest(
             ref="master", entrypoint="train.py", base_environment="python-3.11", write_config=False
@@ -275,18 +283,18 @@ def test_registry_down_fails_after_retries(
     assert "retrying in 1 s" in log_text(publication)
 
 
-def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, public_module, people, tmp_path):
+def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, module, people, tmp_path):
     # A fresh requirements layer (unique comment) with a real download keeps the build busy.
     push_code(
         hub,
         git_client,
-        public_module,
+        module,
         people.owner,
         tmp_path,
         {"train.py": TRAIN, "requirements.txt": f"# {uuid.uuid4()}\nnumpy==2.1.3\npandas==2.2.3\n"},
     )
     publication = services.start_publication(
-        public_module,
+        module,
         people.owner,
         services.PublishRequest(
             ref="master", entrypoint="train.py", base_environment="python-3.11"
@@ -303,12 +311,12 @@ def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, public_module,
     publication = wait_until_final(publication.pk, timeout=120)
     assert publication.status == Status.CANCELLED, log_text(publication)
     assert "Successfully installed" not in log_text(publication)
-    assert registry_api.tags("olivia/public-net") == []
+    assert registry_api.tags(module.full_name) == []
 
 
 @pytest.mark.browser
 def test_publish_through_the_wizard_and_watch_the_live_log(
-    stack, hub, git_client, public_module, people, tmp_path, chromium_path
+    stack, hub, git_client, module, people, tmp_path, chromium_path
 ):
     from tests.test_browser import CHROMIUM_ARGS
 
@@ -316,7 +324,7 @@ def test_publish_through_the_wizard_and_watch_the_live_log(
     push_code(
         hub,
         git_client,
-        public_module,
+        module,
         people.owner,
         tmp_path,
         {"train.py": TRAIN, "requirements.txt": "six==1.16.0\n"},
@@ -329,7 +337,7 @@ def test_publish_through_the_wizard_and_watch_the_live_log(
         page.fill("#id_username", "olivia")
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
-        page.goto(hub.url + public_module.get_absolute_url())
+        page.goto(hub.url + module.get_absolute_url())
         page.click(".tabs >> text=Publish")
         page.select_option("#entrypoint", "train.py")
         page.click("button:has-text('Next: parameters')")
@@ -355,7 +363,7 @@ def test_publish_through_the_wizard_and_watch_the_live_log(
     connections.close_all()
     assert status == "published", log
     assert "== building ==" in log and "== published ==" in log
-    assert pull.endswith("/olivia/public-net:1")
+    assert pull.endswith(f"/{module.full_name}:1")
     publication = Publication.objects.get()
     assert publication.parameter_visibility == {"learning_rate": False}
     assert publication.published_by == people.owner
