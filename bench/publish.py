@@ -124,7 +124,7 @@ def main() -> None:
         stage_times.append(
             ", ".join(
                 f"{a} {(marks[b] - marks[a]).total_seconds():.2f} s"
-                for a, b in zip(order, order[1:])
+                for a, b in zip(order, order[1:], strict=False)
             )
         )
         return time.perf_counter() - started
