@@ -8,8 +8,3 @@ from . import services
 @shared_task(acks_late=True, ignore_result=True)
 def run_publication_task(publication_id: int) -> None:
     services.run_publication(publication_id)
-
-
-@shared_task(ignore_result=True)
-def reap_stale_publications_task() -> int:
-    return services.reap_stale_publications()

@@ -264,3 +264,37 @@ def test_old_clone_urls_keep_working_after_a_rename(hub, git_client, public_modu
     services.update_module(public_module, slug="renamed-net")
     git_client.run("clone", old_url, str(tmp_path / "copy"))
     assert (tmp_path / "copy" / "a.py").exists()
+
+
+def test_a_push_publishes_when_the_module_opted_in(
+    hub, git_client, public_module, people, tmp_path
+):
+    from publishing import services as publishing_services
+    from publishing.models import BaseEnvironment, Publication
+
+    BaseEnvironment.objects.create(name="py", image="mlreef/python:3.11", python_version="3.11")
+    public_module.repository.commit_files(
+        "master",
+        {
+            "train.py": SCRIPT.encode(),
+            "mlreef.yml": b"entrypoints:\n  training:\n    path: train.py\nbase_environment:\n"
+            b"  name: py\n",
+        },
+        "Add",
+        "Olivia",
+        "o@example.com",
+    )
+    public_module.publish_on_push = True
+    public_module.publish_branch = "master"
+    public_module.save()
+    url = clone_url(hub, public_module, people.owner, PASSWORD)
+    work = tmp_path / "clone"
+    git_client.run("clone", "-q", url, str(work))
+    (work / "train.py").write_text(SCRIPT + "# change\n")
+    git_client.run("commit", "-qam", "Change", cwd=work)
+    git_client.run("push", "-q", "origin", "master", cwd=work)
+    publication = Publication.objects.get()
+    publishing_services.cancel_publication(publication)  # no build needed for this test
+    head = git_client.run("rev-parse", "HEAD", cwd=work).stdout.strip()
+    assert publication.commit_sha == head and publication.published_by is None
+    assert publication.entrypoint == "train.py" and publication.branch == "master"

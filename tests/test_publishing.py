@@ -450,3 +450,56 @@ def test_the_wizard_shows_a_script_that_would_fail(module, people, environment, 
     )
     page = client.get(url + "?step=parameters")
     assert b"does not declare --input-path and --output-path" in page.content
+
+
+def test_symlinks_leaving_the_repository_never_reach_the_image(module, tmp_path):
+    import os
+    import subprocess
+
+    work = tmp_path / "work"
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "o",
+        "GIT_AUTHOR_EMAIL": "o@x",
+        "GIT_COMMITTER_NAME": "o",
+        "GIT_COMMITTER_EMAIL": "o@x",
+    }
+    subprocess.run(
+        ["git", "clone", "-q", str(module.repository_path), str(work)], check=True, env=env
+    )
+    os.symlink("/etc/passwd", work / "leak")
+    os.symlink("../../../../../etc/hostname", work / "climb")
+    os.symlink("train.py", work / "alias.py")
+    subprocess.run(["git", "add", "-A"], cwd=work, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", "links"], cwd=work, check=True, env=env)
+    subprocess.run(["git", "push", "-q", "origin", "master"], cwd=work, check=True, env=env)
+    target = tmp_path / "export"
+    dropped = services.export_commit(module, module.repository.resolve("master"), target)
+    assert sorted(dropped) == ["climb", "leak"]
+    assert not (target / "leak").exists() and not (target / "climb").is_symlink()
+    assert (target / "alias.py").read_text() == TRAIN
+
+
+def test_the_package_index_settings_reach_pip_and_stay_out_of_the_log(
+    module, people, environment, fake_builder, settings
+):
+    settings.BUILD_PIP_INDEX_URL = "https://bob:s3cret@pypi.internal/simple"
+    settings.BUILD_PIP_EXTRA_INDEX_URL = "https://extra.internal/simple"
+    ca = settings.DATA_DIR / "corp-ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    settings.BUILD_CA_BUNDLE = str(ca)
+    fake_builder.build_lines = ["Looking in indexes: https://bob:s3cret@pypi.internal/simple"]
+    publication = start(module, people.owner)
+    services.run_publication(publication.pk)
+    request = fake_builder.requests[0]
+    assert request.build_args == {
+        "PIP_INDEX_URL": settings.BUILD_PIP_INDEX_URL,
+        "PIP_EXTRA_INDEX_URL": settings.BUILD_PIP_EXTRA_INDEX_URL,
+    }
+    assert "ENV PIP_CERT=/opt/mlreef/ca-bundle.crt" in fake_builder.dockerfiles[0]
+    assert "s3cret" not in log_text(publication)
+    settings.BUILD_CA_BUNDLE = str(settings.DATA_DIR / "missing.crt")
+    second = start(module, people.owner)
+    services.run_publication(second.pk)
+    second.refresh_from_db()
+    assert second.failure_kind == "platform" and "BUILD_CA_BUNDLE" in second.failure_reason
