@@ -13,7 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,6 +113,15 @@ class PublishRequest:
     hidden_parameters: list[str] = field(default_factory=list)
     write_config: bool = True
 
+    @classmethod
+    def from_choices(cls, ref: str, choices: config.PublishChoices, **options) -> PublishRequest:
+        return cls(ref=ref, **asdict(choices), **options)
+
+    def choices(self) -> config.PublishChoices:
+        return config.PublishChoices(
+            **{f.name: getattr(self, f.name) for f in fields(config.PublishChoices)}
+        )
+
 
 def _check_paths(module: Module, sha: str, request: PublishRequest) -> None:
     files = set(module.repository.list_files(sha))
@@ -207,14 +216,7 @@ def _write_config(
         )
     except EntrypointError:
         return sha  # the build reports the error; no half-written mlreef.yml
-    choices = config.PublishChoices(
-        entrypoint=request.entrypoint,
-        requirements_path=request.requirements_path,
-        inference_entrypoint=request.inference_entrypoint,
-        parameters_file=request.parameters_file,
-        base_environment=environment.name,
-        hidden_parameters=request.hidden_parameters,
-    )
+    choices = request.choices()
     text = config.render(
         module, choices, parameters, inference, environment, image_repository(module)
     )
@@ -249,16 +251,7 @@ def publish_on_push(module: Module, branch: str) -> Publication | None:
     choices = existing_choices(module, branch)
     if choices is None:
         return None
-    request = PublishRequest(
-        ref=branch,
-        entrypoint=choices.entrypoint,
-        base_environment=choices.base_environment,
-        requirements_path=choices.requirements_path,
-        inference_entrypoint=choices.inference_entrypoint,
-        parameters_file=choices.parameters_file,
-        hidden_parameters=choices.hidden_parameters,
-        write_config=False,
-    )
+    request = PublishRequest.from_choices(branch, choices, write_config=False)
     try:
         return start_publication(module, None, request)
     except PublishError as error:

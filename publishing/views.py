@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import asdict, fields
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -17,6 +18,7 @@ from modules.repository import RepositoryError
 from modules.views import _module_context, module_view
 
 from . import services
+from .config import PublishChoices
 from .entrypoint_reader import EntrypointError, convention_problem
 from .models import FINAL_STATUSES, BaseEnvironment, LogLine, Publication
 
@@ -31,26 +33,19 @@ def _wizard_state(request: HttpRequest, module: Module) -> dict:
         choices = services.existing_choices(module, module.default_branch)
         state = {
             "ref": module.default_branch,
-            "entrypoint": "",
-            "inference_entrypoint": "",
-            "parameters_file": "",
-            "requirements_path": "requirements.txt",
-            "base_environment": "",
-            "hidden_parameters": [],
-            "from_config": False,
+            **asdict(choices or PublishChoices(entrypoint="")),
+            "from_config": choices is not None,
         }
-        if choices:
-            state.update(
-                entrypoint=choices.entrypoint,
-                inference_entrypoint=choices.inference_entrypoint,
-                parameters_file=choices.parameters_file,
-                requirements_path=choices.requirements_path,
-                base_environment=choices.base_environment,
-                hidden_parameters=choices.hidden_parameters,
-                from_config=True,
-            )
         request.session[key] = state
     return request.session[key]
+
+
+def _request_from(state: dict) -> services.PublishRequest:
+    """The wizard's session state as a publish request."""
+    names = [f.name for f in fields(PublishChoices)]
+    return services.PublishRequest.from_choices(
+        state["ref"], PublishChoices(**{name: state[name] for name in names})
+    )
 
 
 def _save_state(request: HttpRequest, module: Module, state: dict) -> None:
@@ -100,18 +95,7 @@ def _source_step(request, module, state, context) -> HttpResponse:
         state["requirements_path"] = state["requirements_path"] or "requirements.txt"
         try:
             sha = module.repository.resolve(state["ref"])
-            services._check_paths(
-                module,
-                sha,
-                services.PublishRequest(
-                    ref=state["ref"],
-                    entrypoint=state["entrypoint"],
-                    base_environment="",
-                    inference_entrypoint=state["inference_entrypoint"],
-                    parameters_file=state["parameters_file"],
-                    requirements_path=state["requirements_path"],
-                ),
-            )
+            services._check_paths(module, sha, _request_from(state))
         except (RepositoryError, services.PublishError) as error:
             context["errors"].append(str(error))
         else:
@@ -170,19 +154,7 @@ def _review_step(request, module, state, context) -> HttpResponse:
     context["environment"] = BaseEnvironment.objects.filter(name=state["base_environment"]).first()
     if request.method == "POST":
         try:
-            publication = services.start_publication(
-                module,
-                request.user,
-                services.PublishRequest(
-                    ref=state["ref"],
-                    entrypoint=state["entrypoint"],
-                    base_environment=state["base_environment"],
-                    requirements_path=state["requirements_path"],
-                    inference_entrypoint=state["inference_entrypoint"],
-                    parameters_file=state["parameters_file"],
-                    hidden_parameters=state["hidden_parameters"],
-                ),
-            )
+            publication = services.start_publication(module, request.user, _request_from(state))
         except services.PublishError as error:
             context["errors"].append(str(error))
         else:
