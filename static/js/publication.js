@@ -1,5 +1,16 @@
 // Live log of a publication over Server-Sent Events; EventSource resumes with Last-Event-ID.
+const STAGES = ["queued", "cloning", "parsing", "building", "pushing", "published"];
+const markPipeline = (pipeline, status) => {
+  const reached = STAGES.indexOf(status);
+  pipeline.querySelectorAll("li").forEach((item, index) => {
+    item.classList.toggle("done", reached >= 0 && index < reached);
+    item.classList.toggle("current", index === reached);
+  });
+  pipeline.dataset.status = status;
+};
 (() => {
+  const pipelineNow = document.getElementById("pipeline");
+  if (pipelineNow) markPipeline(pipelineNow, pipelineNow.dataset.status);
   const log = document.getElementById("log");
   if (!log || log.dataset.final) return;
   const status = document.getElementById("status");
@@ -22,7 +33,7 @@
   const show = (data) => {
     status.textContent = data.status;
     status.className = `status ${data.status}`;
-    pipeline.dataset.status = data.status;
+    markPipeline(pipeline, data.status);
     if (data.failure_reason) { failure.textContent = data.failure_reason; failure.hidden = false; }
     if (data.status === "published") {
       document.getElementById("pull").textContent = `docker pull ${data.image_reference}`;
