@@ -503,3 +503,12 @@ def test_the_package_index_settings_reach_pip_and_stay_out_of_the_log(
     services.run_publication(second.pk)
     second.refresh_from_db()
     assert second.failure_kind == "platform" and "BUILD_CA_BUNDLE" in second.failure_reason
+
+
+def test_the_reaper_is_scheduled_with_celery_beat(settings):
+    from mlreef.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    entry = settings.CELERY_BEAT_SCHEDULE["reap-stale-publications"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] <= settings.PUBLISH_HEARTBEAT_TIMEOUT

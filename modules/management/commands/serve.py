@@ -51,6 +51,9 @@ class Command(BaseCommand):
                         "-A",
                         "mlreef",
                         "worker",
+                        "--beat",  # also runs the schedule (reaping dead publications)
+                        "--schedule",
+                        str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
                         "--loglevel",
                         "INFO",
                         "--concurrency",
