@@ -472,6 +472,9 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
         "ai.mlreef.entrypoint": publication.entrypoint,
         "ai.mlreef.parameters": json.dumps(parameters, separators=(",", ":")),
     }
+    if publication.inference_entrypoint:
+        # Run it with: docker run --entrypoint python IMAGE /app/<inference entry point> ...
+        labels["ai.mlreef.inference_entrypoint"] = publication.inference_entrypoint
     build_args = {}
     if settings.BUILD_PIP_INDEX_URL:
         build_args["PIP_INDEX_URL"] = settings.BUILD_PIP_INDEX_URL

@@ -512,3 +512,12 @@ def test_the_reaper_is_scheduled_with_celery_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["reap-stale-publications"]
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= settings.PUBLISH_HEARTBEAT_TIMEOUT
+
+
+def test_an_inference_entry_point_is_labelled(module, people, environment, fake_builder):
+    module.repository.commit_files("master", {"serve.py": TRAIN.encode()}, "Add", "O", "o@x")
+    publication = start(module, people.owner, inference_entrypoint="serve.py")
+    services.run_publication(publication.pk)
+    assert fake_builder.requests[0].labels["ai.mlreef.inference_entrypoint"] == "serve.py"
+    document = yaml.safe_load(module.repository.read_file("master", "mlreef.yml"))
+    assert document["entrypoints"]["inference"]["path"] == "serve.py"
