@@ -127,10 +127,55 @@ class BoundMethod:
     name: str
 
 
-@dataclass
+@dataclass(eq=False)
 class FunctionRef:
     module: LoadedModule
     node: ast.FunctionDef | ast.AsyncFunctionDef
+    owner: ClassRef | None = None  # the class it was defined in, for super()
+
+
+@dataclass(eq=False)
+class ClassRef:
+    """A class of the user's code: options classes (pix2pix's BaseOptions) build parsers."""
+
+    module: LoadedModule
+    name: str
+    bases: list[ClassRef]
+    namespace: dict[str, Any]
+
+    def mro(self) -> list[ClassRef]:
+        order: list[ClassRef] = [self]
+        for base in self.bases:
+            order += [c for c in base.mro() if all(c is not seen for seen in order)]
+        return order
+
+    def lookup(self, name: str, after: ClassRef | None = None) -> tuple[ClassRef, Any] | None:
+        classes = self.mro()
+        if after is not None:
+            position = next((i for i, c in enumerate(classes) if c is after), len(classes))
+            classes = classes[position + 1 :]
+        for cls in classes:
+            if name in cls.namespace:
+                return cls, cls.namespace[name]
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    cls: ClassRef
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class BoundUserMethod:
+    instance: Instance
+    function: FunctionRef
+
+
+@dataclass(eq=False)
+class SuperRef:
+    instance: Instance
+    after: ClassRef
 
 
 @dataclass
@@ -256,6 +301,7 @@ class LoadedModule:
 class Frame:
     module: LoadedModule
     locals: dict[str, Any]
+    function: FunctionRef | None = None  # the user function running in this frame
 
 
 class _Return(Exception):  # noqa: N818 - control flow, not an error
@@ -487,7 +533,7 @@ class EntrypointReader:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             frame.locals[node.name] = FunctionRef(module, node)
         elif isinstance(node, ast.ClassDef):
-            frame.locals[node.name] = Unknown(node.name)
+            frame.locals[node.name] = self._define_class(node, frame)
         elif isinstance(node, ast.Assign):
             value = self._eval(node.value, frame)
             for target in node.targets:
@@ -586,6 +632,22 @@ class EntrypointReader:
             return ARGPARSE_CONSTANTS[name]
         return ArgparseName(name)
 
+    def _define_class(self, node: ast.ClassDef, frame: Frame) -> ClassRef:
+        bases = [
+            b for b in (self._eval(base, frame) for base in node.bases) if isinstance(b, ClassRef)
+        ]
+        cls = ClassRef(frame.module, node.name, bases, {})
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                cls.namespace[statement.name] = FunctionRef(frame.module, statement, owner=cls)
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                cls.namespace[statement.targets[0].id] = self._eval(statement.value, frame)
+        return cls
+
     def _assign(self, target: ast.expr, value: Any, frame: Frame) -> None:
         if isinstance(target, ast.Name):
             frame.locals[target.id] = value
@@ -598,8 +660,11 @@ class EntrypointReader:
                 for element in target.elts:
                     self._assign(element, Unknown(frame.module.segment(element)), frame)
         elif isinstance(target, ast.Attribute):
-            # `self.parser = ArgumentParser()` inside one function: remembered by its text.
-            frame.locals[frame.module.segment(target)] = value
+            owner = self._eval(target.value, frame)
+            if isinstance(owner, Instance):
+                owner.attrs[target.attr] = value
+            else:  # e.g. `ns.parser = ...`: remembered by its text within the function
+                frame.locals[frame.module.segment(target)] = value
         elif isinstance(target, ast.Starred):
             self._assign(target.value, Unknown(frame.module.segment(target)), frame)
 
@@ -780,6 +845,21 @@ class EntrypointReader:
             return ModuleRef(sub) if sub else Unknown(dotted)
         if isinstance(base, (Parser, Group, Subparsers)):
             return BoundMethod(base, node.attr)
+        if isinstance(base, Instance):
+            if node.attr in base.attrs:
+                return base.attrs[node.attr]
+            found = base.cls.lookup(node.attr)
+        elif isinstance(base, SuperRef):
+            found = base.instance.cls.lookup(node.attr, after=base.after)
+            base = base.instance
+        elif isinstance(base, ClassRef):
+            found = base.lookup(node.attr)
+            return found[1] if found else Unknown(dotted)
+        else:
+            found = None
+        if found is not None:
+            value = found[1]
+            return BoundUserMethod(base, value) if isinstance(value, FunctionRef) else value
         if is_constant(base) and node.attr in SAFE_METHODS.get(type(base), ()):
             return BoundMethod(base, node.attr)
         return Unknown(dotted)
@@ -902,6 +982,28 @@ class EntrypointReader:
             return Unknown(module.segment(node))
         if isinstance(function, FunctionRef):
             return self._call_function(function, node, args, kwargs, frame)
+        if isinstance(function, BoundUserMethod):
+            return self._call_function(
+                function.function, node, [function.instance, *args], kwargs, frame
+            )
+        if isinstance(function, ClassRef):
+            instance = Instance(function)
+            found = function.lookup("__init__")
+            if found is not None and isinstance(found[1], FunctionRef):
+                self._call_function(found[1], node, [instance, *args], kwargs, frame)
+            return instance
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "super"
+            and not args
+            and frame.function is not None
+            and frame.function.owner is not None
+        ):
+            params = frame.function.node.args
+            first = (params.posonlyargs + params.args)[:1]
+            instance = frame.locals.get(first[0].arg) if first else None
+            if isinstance(instance, Instance):
+                return SuperRef(instance, frame.function.owner)
         if isinstance(function, Builtin) and complete:
             if all(is_constant(a) for a in args) and all(is_constant(v) for v in kwargs.values()):
                 try:
@@ -965,7 +1067,7 @@ class EntrypointReader:
         self.call_stack.append((caller.module, node))
         self.call_stack.append((callee, definition))
         try:
-            self._exec_block(definition.body, Frame(callee, local))
+            self._exec_block(definition.body, Frame(callee, local, function))
         except _Return as returned:
             return returned.value
         except (_Break, _Continue):
