@@ -6,6 +6,7 @@ import re
 import time
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -36,7 +37,12 @@ def sanitise(text: str, secrets: list[str]) -> str:
 class PublicationLog:
     """Writes lines for one publication; also its heartbeat and the place cancels are noticed."""
 
-    def __init__(self, publication: Publication, secrets: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        publication: Publication,
+        secrets: list[str] | None = None,
+        check_cancel: bool = True,
+    ) -> None:
         self.publication = publication
         self.secrets = [s for s in (secrets or []) if s]
         self.step = publication.status
@@ -45,7 +51,7 @@ class PublicationLog:
         self.bytes = publication.log_bytes
         self.limit = settings.PUBLISH_LOG_LIMIT
         self.truncated = self.bytes >= self.limit
-        self.check_cancel = True
+        self.check_cancel = check_cancel
         self._last_check = 0.0
 
     def write(self, text: str, important: bool = False) -> None:
@@ -63,15 +69,27 @@ class PublicationLog:
         if not important and self.bytes + size > self.limit:
             self.truncated = True
             line = f"… the log reached {self.limit} bytes; further build output is not kept."
-        self.number += 1
         self.bytes += size
-        LogLine.objects.create(
-            publication=self.publication,
-            number=self.number,
-            step=self.step,
-            text=line,
-            created_at=timezone.now(),
-        )
+        self._insert(line)
+
+    def _insert(self, line: str) -> None:
+        """Append with the next number; another writer (a cancel, the reaper) may have taken
+        it meanwhile, so re-read the end of the log and try again."""
+        for _attempt in range(5):
+            self.number += 1
+            try:
+                with transaction.atomic():
+                    LogLine.objects.create(
+                        publication=self.publication,
+                        number=self.number,
+                        step=self.step,
+                        text=line,
+                        created_at=timezone.now(),
+                    )
+                return
+            except IntegrityError:
+                self.number = self.publication.lines.aggregate(last=Max("number"))["last"] or 0
+        raise RuntimeError(f"could not append to the log of publication {self.publication.pk}")
 
     def _tick(self) -> None:
         now = time.monotonic()

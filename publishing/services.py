@@ -296,10 +296,7 @@ def reap_stale_publications() -> int:
 
 
 def _append(publication: Publication, text: str) -> None:
-    last = publication.lines.aggregate(last=Max("number"))["last"] or 0
-    LogLine.objects.create(
-        publication=publication, number=last + 1, step=publication.status, text=text
-    )
+    PublicationLog(publication, check_cancel=False).write(text, important=True)
 
 
 # -- running (the Celery task's body) ---------------------------------------------------------

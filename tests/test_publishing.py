@@ -521,3 +521,18 @@ def test_an_inference_entry_point_is_labelled(module, people, environment, fake_
     assert fake_builder.requests[0].labels["ai.mlreef.inference_entrypoint"] == "serve.py"
     document = yaml.safe_load(module.repository.read_file("master", "mlreef.yml"))
     assert document["entrypoints"]["inference"]["path"] == "serve.py"
+
+
+def test_concurrent_log_writers_never_collide(module, people, environment):
+    publication = start(module, people.owner)
+    worker_log = PublicationLog(publication, check_cancel=False)
+    services.cancel_publication(publication)  # another writer appends meanwhile
+    worker_log.write("from the worker")
+    numbers = list(publication.lines.values_list("number", flat=True))
+    assert numbers == [1, 2, 3]
+    assert publication.lines.last().text == "from the worker"
+
+
+def test_nul_bytes_in_urls_are_refused(client, module):
+    assert client.get("/api/v1/modules/", {"q": "a\x00b"}).status_code == 400
+    assert client.get("/olivia/pub%00lic/").status_code == 400
