@@ -315,10 +315,13 @@ def run_publication(publication_id: int) -> None:
     publication = Publication.objects.select_related("module__owner", "base_environment").get(
         pk=publication_id
     )
-    if publication.status != Status.QUEUED:
-        return  # cancelled while queued, or a redelivered message for a finished run
-    publication.started_at = publication.heartbeat_at = timezone.now()
-    publication.save(update_fields=["started_at", "heartbeat_at"])
+    now = timezone.now()
+    claimed = Publication.objects.filter(
+        pk=publication_id, status=Status.QUEUED, started_at__isnull=True
+    ).update(started_at=now, heartbeat_at=now)
+    if not claimed:
+        return  # cancelled while queued, or a redelivered message for a run already taken
+    publication.started_at = publication.heartbeat_at = now
     log = PublicationLog(publication, secrets=_secrets())
     with tempfile.TemporaryDirectory(prefix="mlreef-build-") as tmp:
         run = BuildRun(publication, log, Path(tmp))

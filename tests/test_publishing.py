@@ -536,3 +536,11 @@ def test_concurrent_log_writers_never_collide(module, people, environment):
 def test_nul_bytes_in_urls_are_refused(client, module):
     assert client.get("/api/v1/modules/", {"q": "a\x00b"}).status_code == 400
     assert client.get("/olivia/pub%00lic/").status_code == 400
+
+
+def test_a_publication_runs_once_even_if_delivered_twice(module, people, environment, fake_builder):
+    publication = start(module, people.owner)
+    services.run_publication(publication.pk)
+    Publication.objects.filter(pk=publication.pk).update(status=Status.QUEUED)  # redelivered
+    services.run_publication(publication.pk)
+    assert len(fake_builder.requests) == 1

@@ -254,8 +254,9 @@ def test_broken_modules_fail_with_the_reason(
 
 
 def test_registry_down_fails_after_retries(
-    settings, docker_engine, module, people, tmp_path, git_client, hub
+    settings, docker_engine, module, people, tmp_path, git_client, hub, monkeypatch
 ):
+    monkeypatch.setattr(services, "_enqueue", lambda pk: None)  # run here, not in the worker
     from tests.helpers import free_port
 
     settings.REGISTRY_URL = f"127.0.0.1:{free_port()}"  # nothing listens there
