@@ -50,23 +50,20 @@ def export_commit(module: Module, sha: str, target: Path) -> list[str]:
     Returns what was left out, for the log.
     """
     target.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(
-        [
-            settings.GIT_BINARY,
-            "--git-dir",
-            str(module.repository_path),
-            "archive",
-            "--format=tar",
-            sha,
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with tempfile.TemporaryFile() as buffer:
-        buffer.write(archive)
-        buffer.seek(0)
-        with tarfile.open(fileobj=buffer) as tar:
+    # Streamed from git into tar: a large repository never sits in memory.
+    process = subprocess.Popen(
+        [settings.GIT_BINARY, "--git-dir", str(module.repository_path), "archive", sha],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with tarfile.open(fileobj=process.stdout, mode="r|") as tar:
             tar.extractall(target, filter="tar")
+    finally:
+        if process.poll() is None and process.stdout is not None:
+            process.stdout.read()  # let git finish writing whatever tar did not need
+    if process.wait() != 0:
+        raise RepositoryError(f"git archive {sha[:10]} failed: {process.stderr.read().decode()}")
     dropped = []
     root = target.resolve()
     for path in sorted(target.rglob("*")):
@@ -76,10 +73,6 @@ def export_commit(module: Module, sha: str, target: Path) -> list[str]:
                 dropped.append(path.relative_to(target).as_posix())
                 path.unlink()
     return dropped
-
-
-def python_files(module: Module, ref: str) -> list[str]:
-    return [path for path in module.repository.list_files(ref) if path.endswith(".py")]
 
 
 def read_parameters(module: Module, sha: str, entrypoint: str) -> dict:
