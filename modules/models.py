@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
@@ -127,7 +128,7 @@ class Module(models.Model):
         # key (after a database reset) never meets an old repository.
         return Path(settings.REPOSITORIES_DIR) / f"{self.storage_key}.git"
 
-    @property
+    @cached_property
     def repository(self) -> Repository:
         return Repository(self.repository_path)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,12 +31,8 @@ from .rendering import (
 from .repository import RepositoryError
 
 
-class _Redirect(Exception):
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
-
-
-def _load_module(request: HttpRequest, namespace: str, slug: str, need: str = "read") -> Module:
+def _resolve(request: HttpRequest, namespace: str, slug: str, need: str) -> Module | HttpResponse:
+    """The module, a redirect (renamed module, or log in first), or 404/403 raised."""
     lookup = services.find_module(namespace, slug)
     module = lookup.module
     if module is None or not module.can_read(request.user):
@@ -43,11 +41,11 @@ def _load_module(request: HttpRequest, namespace: str, slug: str, need: str = "r
         target = request.get_full_path().replace(
             f"/{namespace}/{slug}/", f"/{module.namespace}/{module.slug}/", 1
         )
-        raise _Redirect(redirect(target, permanent=True))
-    allowed = {"read": True, "write": module.can_write, "admin": module.can_admin}[need]
-    if allowed is not True and not allowed(request.user):
+        return redirect(target, permanent=True)
+    allowed = {"read": module.can_read, "write": module.can_write, "admin": module.can_admin}
+    if not allowed[need](request.user):
         if not request.user.is_authenticated:
-            raise _Redirect(redirect_to_login(request.get_full_path()))
+            return redirect_to_login(request.get_full_path())
         raise PermissionDenied(f"You need {need} access to {module.full_name}.")
     return module
 
@@ -56,21 +54,19 @@ def module_view(need: str = "read"):
     """Resolve /<namespace>/<slug>/ to a module the user may see, or 404/403/redirect."""
 
     def decorator(view):
+        @functools.wraps(view)
         def wrapped(request, namespace, slug, *args, **kwargs):
-            try:
-                module = _load_module(request, namespace, slug, need)
-            except _Redirect as redirect_:
-                return redirect_.response
-            return view(request, module, *args, **kwargs)
+            resolved = _resolve(request, namespace, slug, need)
+            if isinstance(resolved, HttpResponse):
+                return resolved
+            return view(request, resolved, *args, **kwargs)
 
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
         return wrapped
 
     return decorator
 
 
-def _module_context(request: HttpRequest, module: Module, ref: str | None = None) -> dict:
+def module_context(request: HttpRequest, module: Module, ref: str | None = None) -> dict:
     repository = module.repository
     branches = repository.branch_names()
     ref = ref or request.GET.get("ref") or module.default_branch
@@ -140,7 +136,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @module_view()
 def module_detail(request: HttpRequest, module: Module) -> HttpResponse:
-    context = _module_context(request, module)
+    context = module_context(request, module)
     path = request.GET.get("path", "").strip("/")
     context["path"] = path
     if not context["empty"]:
@@ -165,7 +161,7 @@ def _breadcrumbs(path: str) -> list[tuple[str, str]]:
 
 @module_view()
 def blob(request: HttpRequest, module: Module) -> HttpResponse:
-    context = _module_context(request, module)
+    context = module_context(request, module)
     path = request.GET.get("path", "")
     try:
         size = context["repository"].file_size(context["ref"], path)
@@ -201,7 +197,7 @@ def raw(request: HttpRequest, module: Module) -> HttpResponse:
 
 @module_view()
 def commits(request: HttpRequest, module: Module) -> HttpResponse:
-    context = _module_context(request, module)
+    context = module_context(request, module)
     per_page = 30
     page_param = request.GET.get("page", "1")
     page_number = int(page_param) if page_param.isdigit() and int(page_param) > 0 else 1
@@ -220,7 +216,7 @@ def commits(request: HttpRequest, module: Module) -> HttpResponse:
 
 @module_view(need="write")
 def upload(request: HttpRequest, module: Module) -> HttpResponse:
-    context = _module_context(request, module)
+    context = module_context(request, module)
     form = UploadForm(
         request.POST or None,
         request.FILES or None,
@@ -259,7 +255,7 @@ def _render_upload(request: HttpRequest, context: dict, form: UploadForm) -> Htt
 
 @module_view(need="write")
 def new_file(request: HttpRequest, module: Module) -> HttpResponse:
-    context = _module_context(request, module)
+    context = module_context(request, module)
     template = TEMPLATES.get(request.GET.get("template", ""))
     initial = {"branch": context["ref"], "message": "Add file"}
     if template:
@@ -326,7 +322,7 @@ def module_settings(request: HttpRequest, module: Module) -> HttpResponse:
         request,
         "modules/settings.html",
         {
-            **_module_context(request, module),
+            **module_context(request, module),
             "form": form,
             "collaborator_form": collaborator_form,
             "collaborators": module.collaborators.select_related("user"),

@@ -116,7 +116,7 @@ class PublishRequest:
         )
 
 
-def _check_paths(module: Module, sha: str, request: PublishRequest) -> None:
+def check_paths(module: Module, sha: str, request: PublishRequest) -> None:
     files = set(module.repository.list_files(sha))
     for label, path, required in (
         ("Training entry point", request.entrypoint, True),
@@ -158,7 +158,7 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
     except NotFound:
         raise PublishError(f"No branch or commit '{ref}'.") from None
     branch = ref if ref in repository.branch_names() else ""
-    _check_paths(module, sha, request)
+    check_paths(module, sha, request)
 
     if branch and request.write_config and user is not None:
         sha = _write_config(module, user, branch, sha, request, environment)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from modules.models import Module
 from modules.repository import RepositoryError
-from modules.views import _module_context, module_view
+from modules.views import module_context, module_view
 
 from . import services
 from .config import PublishChoices
@@ -64,7 +64,7 @@ def publish_wizard(request: HttpRequest, module: Module) -> HttpResponse:
     if step not in STEPS:
         raise Http404("Unknown wizard step.")
     context = {
-        **_module_context(request, module, state["ref"]),
+        **module_context(request, module, state["ref"]),
         "step": step,
         "steps": STEPS,
         "state": state,
@@ -95,7 +95,7 @@ def _source_step(request, module, state, context) -> HttpResponse:
         state["requirements_path"] = state["requirements_path"] or "requirements.txt"
         try:
             sha = module.repository.resolve(state["ref"])
-            services._check_paths(module, sha, _request_from(state))
+            services.check_paths(module, sha, _request_from(state))
         except (RepositoryError, services.PublishError) as error:
             context["errors"].append(str(error))
         else:
@@ -172,7 +172,7 @@ def publication_list(request: HttpRequest, module: Module) -> HttpResponse:
         request,
         "publishing/list.html",
         {
-            **_module_context(request, module),
+            **module_context(request, module),
             "publications": module.publications.select_related("base_environment", "published_by"),
         },
     )
@@ -188,7 +188,7 @@ def publication_detail(request: HttpRequest, module: Module, version: int) -> Ht
         request,
         "publishing/detail.html",
         {
-            **_module_context(request, module),
+            **module_context(request, module),
             "publication": publication,
             "lines": publication.lines.all()[:20000] if publication.is_final else [],
             "pull_command": f"docker pull {publication.image_reference}"
