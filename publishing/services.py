@@ -161,7 +161,10 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
     check_paths(module, sha, request)
 
     if branch and request.write_config and user is not None:
-        sha = _write_config(module, user, branch, sha, request, environment)
+        try:
+            sha = _write_config(module, user, branch, sha, request, environment)
+        except RepositoryError as error:  # e.g. a push moved the branch meanwhile
+            raise PublishError(f"Could not write mlreef.yml to {branch}: {error}") from None
     with transaction.atomic():
         Module.objects.select_for_update().filter(pk=module.pk).first()
         last = module.publications.aggregate(last=Max("version"))["last"] or 0

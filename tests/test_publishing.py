@@ -544,3 +544,15 @@ def test_a_publication_runs_once_even_if_delivered_twice(module, people, environ
     Publication.objects.filter(pk=publication.pk).update(status=Status.QUEUED)  # redelivered
     services.run_publication(publication.pk)
     assert len(fake_builder.requests) == 1
+
+
+def test_a_branch_moving_during_start_is_a_clear_error(module, people, environment, monkeypatch):
+    from modules.repository import CommitConflict
+
+    def moved(*args, **kwargs):
+        raise CommitConflict("Branch 'master' moved on; try again.")
+
+    monkeypatch.setattr(type(module.repository), "commit_files", moved)
+    with pytest.raises(services.PublishError, match="moved on"):
+        start(module, people.owner)
+    assert not Publication.objects.exists()
