@@ -67,6 +67,11 @@ class User(AbstractUser):
         self.username = self.username.lower()
         super().save(*args, **kwargs)
 
+    @property
+    def commit_email(self) -> str:
+        """The e-mail on commits the platform makes for this user (git needs one)."""
+        return self.email or f"{self.username}@users.noreply.mlreef"
+
 
 TOKEN_PREFIX = "mlr_"
 TOKEN_SCOPES = ("read", "write")

@@ -120,7 +120,7 @@ def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> d
     }
     if user is not None:
         env["GIT_COMMITTER_NAME"] = user.username
-        env["GIT_COMMITTER_EMAIL"] = user.email or f"{user.username}@users.noreply.mlreef"
+        env["GIT_COMMITTER_EMAIL"] = user.commit_email
     if request.META.get("HTTP_CONTENT_ENCODING"):
         env["HTTP_CONTENT_ENCODING"] = request.META["HTTP_CONTENT_ENCODING"]
     if request.META.get("HTTP_GIT_PROTOCOL"):

@@ -117,7 +117,12 @@ def remove_collaborator(module: Module, username: str) -> bool:
 
 
 def commit_files(
-    module: Module, user: User, branch: str, files: dict[str, bytes], message: str
+    module: Module,
+    user: User,
+    branch: str,
+    files: dict[str, bytes],
+    message: str,
+    expected_head: str | None = None,
 ) -> str:
     """Commit files authored by ``user`` after checking paths and the upload size limit."""
     total = sum(len(data) for data in files.values())
@@ -126,11 +131,11 @@ def commit_files(
             f"The upload is {total} bytes; the limit is {settings.MAX_UPLOAD_SIZE} bytes."
         )
     cleaned = {validate_path(path): data for path, data in files.items()}
-    email = user.email or f"{user.username}@users.noreply.mlreef"
     return module.repository.commit_files(
         branch or module.default_branch,
         cleaned,
         message,
         author_name=user.get_full_name() or user.username,
-        author_email=email,
+        author_email=user.commit_email,
+        expected_head=expected_head,
     )

@@ -22,7 +22,7 @@ from .serializers import (
 
 def get_publication(request, namespace: str, slug: str, version: int, need: str = "read"):
     module = get_module(request, namespace, slug, need)
-    services.reap_stale_publications()
+    services.reap_stale_publications(module.publications.filter(version=version))
     return get_object_or_404(
         Publication.objects.select_related("base_environment", "published_by", "module__owner"),
         module=module,
@@ -42,7 +42,7 @@ class PublicationListView(APIView):
     def get(self, request, namespace: str, slug: str):
         """A module's versions, newest first; published ones stay listed and pullable."""
         module = get_module(request, namespace, slug)
-        services.reap_stale_publications()
+        services.reap_stale_publications(module.publications)
         publications = module.publications.select_related(
             "base_environment", "published_by", "module__owner"
         )

@@ -13,7 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 import traceback
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from modules import services as module_services
 from modules.models import Module
 from modules.repository import NotFound, RepositoryError, validate_path
 
@@ -30,7 +31,7 @@ from . import config, registry
 from .builders import BuildPlatformError, BuildRequest, BuildUserError, get_builder
 from .entrypoint_reader import EntrypointError, convention_problem, read_entrypoint
 from .logs import Cancelled, PublicationLog
-from .models import ACTIVE_STATUSES, BaseEnvironment, LogLine, Publication, Status
+from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status
 
 logger = logging.getLogger(__name__)
 
@@ -182,11 +183,9 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
             builder=settings.IMAGE_BUILDER.rsplit(".", 1)[-1],
             published_by=user,
         )
-        LogLine.objects.create(
-            publication=publication,
-            number=1,
-            step=Status.QUEUED,
-            text=f"Queued version {publication.version} of {module.full_name} at "
+        _append(
+            publication,
+            f"Queued version {publication.version} of {module.full_name} at "
             f"{sha[:10]}{f' ({branch})' if branch else ''} by "
             f"{user.username if user else 'a push'}",
         )
@@ -203,32 +202,31 @@ def _write_config(
     environment: BaseEnvironment,
 ) -> str:
     """Commit mlreef.yml unless an identical one is there; returns the commit to build."""
-    try:
-        parameters = read_parameters(module, sha, request.entrypoint)["parameters"]
-        inference = (
-            read_parameters(module, sha, request.inference_entrypoint)["parameters"]
-            if request.inference_entrypoint
-            else []
-        )
-    except EntrypointError:
-        return sha  # the build reports the error; no half-written mlreef.yml
-    choices = request.choices()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        export_commit(module, sha, root)
+        try:
+            parameters = read_entrypoint(root / request.entrypoint, root)["parameters"]
+            inference = (
+                read_entrypoint(root / request.inference_entrypoint, root)["parameters"]
+                if request.inference_entrypoint
+                else []
+            )
+        except EntrypointError:
+            return sha  # the build reports the error; no half-written mlreef.yml
+        current_file = root / config.CONFIG_PATH
+        current = current_file.read_text() if current_file.is_file() else None
     text = config.render(
-        module, choices, parameters, inference, environment, image_repository(module)
+        module, request.choices(), parameters, inference, environment, image_repository(module)
     )
-    try:
-        current = module.repository.read_file(sha, config.CONFIG_PATH).decode()
-    except RepositoryError:
-        current = None
     if current == text:
         return sha
-    email = user.email or f"{user.username}@users.noreply.mlreef"
-    return module.repository.commit_files(
+    return module_services.commit_files(
+        module,
+        user,
         branch,
         {config.CONFIG_PATH: text.encode()},
         "Update mlreef.yml for publishing",
-        author_name=user.get_full_name() or user.username,
-        author_email=email,
         expected_head=sha,
     )
 
@@ -269,11 +267,15 @@ def cancel_publication(publication: Publication) -> Publication:
     return publication
 
 
-def reap_stale_publications() -> int:
-    """Fail publications whose worker stopped sending heartbeats, instead of 'building' forever."""
+def reap_stale_publications(publications=None) -> int:
+    """Fail publications whose worker stopped sending heartbeats, instead of 'building' forever.
+
+    Beat runs it over all of them; pages and the API pass just the ones they are about to show.
+    """
     timeout = timedelta(seconds=settings.PUBLISH_HEARTBEAT_TIMEOUT)
     reaped = 0
-    for publication in Publication.objects.filter(status__in=ACTIVE_STATUSES):
+    candidates = Publication.objects.all() if publications is None else publications
+    for publication in candidates.filter(status__in=ACTIVE_STATUSES):
         if not publication.is_stale(timeout):
             continue
         reason = (
@@ -304,7 +306,6 @@ class BuildRun:
     log: PublicationLog
     workdir: Path
     request: BuildRequest | None = None
-    pushed_version_tag: bool = False
 
 
 def run_publication(publication_id: int) -> None:
@@ -488,27 +489,10 @@ def _push(run: BuildRun, builder) -> str:
     request = run.request
     assert request is not None
     run.log.write(f"Pushing {request.repository} with tags {', '.join(request.tags)}")
-    version_only = BuildRequest(
-        request.context_dir,
-        request.dockerfile,
-        request.repository,
-        request.tags[:1],
-        request.labels,
-        request.build_args,
-    )
-    digest = builder.push(version_only, run.log.write)
-    run.pushed_version_tag = True
+    digest = builder.push(replace(request, tags=request.tags[:1]), run.log.write)
     run.log.check_cancel = False  # the version exists now: finish rather than half-undo
     if len(request.tags) > 1:
-        rest = BuildRequest(
-            request.context_dir,
-            request.dockerfile,
-            request.repository,
-            request.tags[1:],
-            request.labels,
-            request.build_args,
-        )
-        builder.push(rest, run.log.write)
+        builder.push(replace(request, tags=request.tags[1:]), run.log.write)
     run.log.write(f"Pushed {request.repository}@{digest}", important=True)
     return digest
 

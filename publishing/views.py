@@ -167,7 +167,7 @@ def _review_step(request, module, state, context) -> HttpResponse:
 
 @module_view()
 def publication_list(request: HttpRequest, module: Module) -> HttpResponse:
-    services.reap_stale_publications()
+    services.reap_stale_publications(module.publications)
     return render(
         request,
         "publishing/list.html",
@@ -180,7 +180,7 @@ def publication_list(request: HttpRequest, module: Module) -> HttpResponse:
 
 @module_view()
 def publication_detail(request: HttpRequest, module: Module, version: int) -> HttpResponse:
-    services.reap_stale_publications()
+    services.reap_stale_publications(module.publications.filter(version=version))
     publication = get_object_or_404(
         module.publications.select_related("base_environment"), version=version
     )
