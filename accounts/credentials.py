@@ -11,14 +11,36 @@ import binascii
 
 from django.contrib.auth import authenticate
 
+from .internal import (
+    INTERNAL_TOKEN_PREFIX,
+    InternalToken,
+    InvalidInternalToken,
+    verify_internal_token,
+)
 from .models import TOKEN_PREFIX, PersonalAccessToken, User
+
+# What a credential may carry besides a password: a personal token or an internal one.
+Token = PersonalAccessToken | InternalToken
 
 
 class CredentialsError(Exception):
     """The client sent credentials that cannot be accepted; the message says why."""
 
 
-def check_token(raw: str) -> tuple[User, PersonalAccessToken]:
+def check_internal_token(raw: str) -> tuple[User, InternalToken]:
+    try:
+        token = verify_internal_token(raw)
+    except InvalidInternalToken as error:
+        raise CredentialsError(str(error)) from None
+    user = User.objects.filter(pk=token.user_id, is_active=True).first()
+    if user is None:
+        raise CredentialsError("The account behind this internal credential is gone or disabled.")
+    return user, token
+
+
+def check_token(raw: str) -> tuple[User, Token]:
+    if raw.startswith(INTERNAL_TOKEN_PREFIX):
+        return check_internal_token(raw)
     token = PersonalAccessToken.lookup(raw)
     if token is None:
         raise CredentialsError("Invalid token.")
@@ -32,10 +54,15 @@ def check_token(raw: str) -> tuple[User, PersonalAccessToken]:
     return token.user, token
 
 
-def check_basic(username: str, secret: str) -> tuple[User, PersonalAccessToken | None]:
-    if secret.startswith(TOKEN_PREFIX):
+def check_basic(username: str, secret: str) -> tuple[User, Token | None]:
+    if secret.startswith((TOKEN_PREFIX, INTERNAL_TOKEN_PREFIX)):
         user, token = check_token(secret)
-        if username and username.lower() != user.username:
+        # An internal credential names its user itself; workers may send any username.
+        if (
+            isinstance(token, PersonalAccessToken)
+            and username
+            and username.lower() != user.username
+        ):
             raise CredentialsError("The token does not belong to this user.")
         return user, token
     user = authenticate(username=username.lower(), password=secret)

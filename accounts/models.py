@@ -137,6 +137,10 @@ class PersonalAccessToken(models.Model):
         # write implies read: a token that may push may also clone.
         return scope in self.scopes or (scope == "read" and "write" in self.scopes)
 
+    def allows(self, resource: str) -> bool:
+        """Personal tokens reach whatever their user may reach (internal ones are narrower)."""
+        return True
+
     def revoke(self) -> None:
         if self.revoked_at is None:
             self.revoked_at = timezone.now()

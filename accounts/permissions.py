@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
+from .internal import InternalToken
 from .models import PersonalAccessToken
 
 
@@ -10,8 +11,12 @@ class TokenScopePermission(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         token = request.auth
-        if not isinstance(token, PersonalAccessToken):
+        if not isinstance(token, PersonalAccessToken | InternalToken):
             return True
+        if isinstance(token, InternalToken) and not getattr(view, "accepts_internal_tokens", False):
+            # Views that take a worker's credential opt in and check token.allows() themselves.
+            self.message = "Internal credentials are not accepted here."
+            return False
         needed = "read" if request.method in permissions.SAFE_METHODS else "write"
         if token.has_scope(needed):
             return True

@@ -51,6 +51,8 @@ def _authorize(request: HttpRequest, module: Module | None, service: str, user, 
         if user is None:
             return _challenge("Authentication required.")
         return _text(404, "Module not found.")
+    if token is not None and not token.allows(module.credential_resource):
+        return _text(404, "Module not found.")
     if token is not None and not token.has_scope("write" if write else "read"):
         return _text(403, f"This token lacks the '{'write' if write else 'read'}' scope.")
     if write:

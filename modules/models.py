@@ -132,6 +132,11 @@ class Module(models.Model):
     def repository(self) -> Repository:
         return Repository(self.repository_path)
 
+    @property
+    def credential_resource(self) -> str:
+        """What an internal credential names to reach this repository (git and LFS)."""
+        return f"repo:{self.pk}"
+
     def get_absolute_url(self) -> str:
         return reverse("module-detail", args=[self.namespace, self.slug])
 
