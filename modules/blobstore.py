@@ -1,0 +1,207 @@
+"""Content-addressed storage for large objects: registry blobs, Git LFS objects, artifacts.
+
+Every large upload takes the same path: the body streams to a temporary file beside the store
+while it is hashed, so memory never grows with its size, then the file is renamed into
+``<root>/sha256/ab/abcdef…``. A rename on one file system is atomic, so a reader sees a whole
+object or none, and two uploads of the same bytes end as one file (de-duplicated across every
+repository that names it). Which repositories reference an object is the caller's business
+(database rows); ``iter_digests`` and ``delete`` let its garbage collector sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+CHUNK_SIZE = 1024 * 1024
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobError(Exception):
+    """The bytes do not match what the client declared; nothing was stored."""
+
+
+class DigestMismatch(BlobError):
+    pass
+
+
+class SizeMismatch(BlobError):
+    pass
+
+
+class SizeLimitExceeded(BlobError):
+    pass
+
+
+def parse_digest(digest: str) -> str:
+    """Return the hex part of ``sha256:<hex>`` (or a bare hex); ValueError when malformed."""
+    algorithm, sep, hex_part = digest.partition(":")
+    if not sep:
+        algorithm, hex_part = "sha256", digest
+    if algorithm != "sha256" or not _HEX64.match(hex_part):
+        raise ValueError(f"Unsupported or malformed digest: {digest[:100]!r}")
+    return hex_part
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    digest: str  # "sha256:<hex>"
+    size: int
+
+
+class BlobStore:
+    """One directory of immutable objects named by their sha256."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.incoming = self.root / "incoming"
+
+    def path(self, digest: str) -> Path:
+        hex_part = parse_digest(digest)
+        return self.root / "sha256" / hex_part[:2] / hex_part
+
+    def exists(self, digest: str) -> bool:
+        try:
+            return self.path(digest).is_file()
+        except ValueError:
+            return False
+
+    def size(self, digest: str) -> int | None:
+        try:
+            return self.path(digest).stat().st_size
+        except (OSError, ValueError):
+            return None
+
+    def open(self, digest: str) -> IO[bytes]:
+        return self.path(digest).open("rb")
+
+    def iter_range(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Stream bytes ``start``..``end`` (inclusive, as HTTP ranges are) in chunks."""
+        with self.open(digest) as handle:
+            handle.seek(start)
+            remaining = None if end is None else end - start + 1
+            while remaining is None or remaining > 0:
+                chunk = handle.read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def temporary_file(self) -> IO[bytes]:
+        """A file on the store's file system, so finishing an upload is a rename, not a copy."""
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=self.incoming, prefix="upload-", delete=False)
+
+    def ingest(
+        self,
+        source: IO[bytes],
+        expected_digest: str | None = None,
+        expected_size: int | None = None,
+        max_size: int | None = None,
+    ) -> StoredBlob:
+        """Stream ``source`` into the store; refuse (storing nothing) on a wrong digest or size."""
+        expected_hex = parse_digest(expected_digest) if expected_digest else None
+        hasher = hashlib.sha256()
+        size = 0
+        with self.temporary_file() as handle:
+            temp = Path(handle.name)
+            try:
+                while chunk := source.read(CHUNK_SIZE):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise SizeLimitExceeded(f"The upload is larger than {max_size} bytes.")
+                    hasher.update(chunk)
+                    handle.write(chunk)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
+
+    def adopt(
+        self, temp: Path, expected_digest: str | None = None, expected_size: int | None = None
+    ) -> StoredBlob:
+        """Hash a finished temporary file (e.g. a chunked upload session) and move it in."""
+        expected_hex = parse_digest(expected_digest) if expected_digest else None
+        hasher = hashlib.sha256()
+        size = 0
+        with temp.open("rb") as handle:
+            while chunk := handle.read(CHUNK_SIZE):
+                size += len(chunk)
+                hasher.update(chunk)
+        return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
+
+    def _commit(
+        self,
+        temp: Path,
+        actual_hex: str,
+        size: int,
+        expected_hex: str | None,
+        expected_size: int | None,
+    ) -> StoredBlob:
+        if expected_size is not None and size != expected_size:
+            temp.unlink(missing_ok=True)
+            raise SizeMismatch(f"Received {size} bytes, expected {expected_size}.")
+        if expected_hex is not None and actual_hex != expected_hex:
+            temp.unlink(missing_ok=True)
+            raise DigestMismatch(
+                f"The content's digest is sha256:{actual_hex}, not sha256:{expected_hex}."
+            )
+        target = self.path(actual_hex)
+        if target.exists():
+            temp.unlink(missing_ok=True)  # the same bytes are already stored
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(temp, 0o644 & ~_umask())
+            os.replace(temp, target)
+        return StoredBlob(digest=f"sha256:{actual_hex}", size=size)
+
+    def delete(self, digest: str) -> int:
+        """Remove an object; return the bytes freed (0 when it was absent)."""
+        path = self.path(digest)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+            return size
+        except FileNotFoundError:
+            return 0
+
+    def iter_digests(self) -> Iterator[tuple[str, int, float]]:
+        """Every stored object as (digest, size, mtime), for garbage collectors."""
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return
+        for prefix in sorted(base.iterdir()):
+            for entry in sorted(prefix.iterdir()):
+                if _HEX64.match(entry.name):
+                    stat = entry.stat()
+                    yield f"sha256:{entry.name}", stat.st_size, stat.st_mtime
+
+    def sweep_incoming(self, older_than_seconds: float) -> int:
+        """Delete temporary files of uploads abandoned (killed worker, dropped client)."""
+        freed = 0
+        if not self.incoming.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        for entry in self.incoming.iterdir():
+            try:
+                stat = entry.stat()
+                if stat.st_mtime < cutoff:
+                    entry.unlink()
+                    freed += stat.st_size
+            except FileNotFoundError:
+                continue
+        return freed
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

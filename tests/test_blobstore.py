@@ -1,0 +1,66 @@
+"""The content-addressed store behind registry blobs, LFS objects and artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+
+import pytest
+
+from modules.blobstore import BlobStore, DigestMismatch, SizeLimitExceeded, SizeMismatch
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_it_stores_by_digest_and_deduplicates(tmp_path):
+    store = BlobStore(tmp_path)
+    data = b"layer" * 1000
+    first = store.ingest(io.BytesIO(data), expected_digest=digest_of(data))
+    second = store.ingest(io.BytesIO(data))
+    assert first == second and first.size == len(data)
+    assert store.path(first.digest).relative_to(tmp_path).parts[:2] == (
+        "sha256",
+        first.digest[7:9],
+    )
+    assert b"".join(store.iter_range(first.digest)) == data
+    assert b"".join(store.iter_range(first.digest, 5, 9)) == data[5:10]
+    assert list(store.iter_digests()) and not list(store.incoming.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"expected_digest": "sha256:" + "0" * 64}, DigestMismatch),
+        ({"expected_size": 3}, SizeMismatch),
+        ({"max_size": 10}, SizeLimitExceeded),
+    ],
+)
+def test_it_refuses_wrong_content_and_leaves_nothing_behind(tmp_path, kwargs, error):
+    store = BlobStore(tmp_path)
+    with pytest.raises(error):
+        store.ingest(io.BytesIO(b"x" * 100), **kwargs)
+    assert not list(store.iter_digests())
+    assert not list(store.incoming.iterdir())
+
+
+def test_it_refuses_malformed_digests(tmp_path):
+    store = BlobStore(tmp_path)
+    for bad in ("sha256:../../etc/passwd", "md5:" + "0" * 32, "sha256:" + "A" * 64):
+        with pytest.raises(ValueError):
+            store.path(bad)
+        assert not store.exists(bad)
+
+
+def test_it_sweeps_abandoned_uploads_and_deletes(tmp_path):
+    store = BlobStore(tmp_path)
+    with store.temporary_file() as handle:
+        handle.write(b"half")
+    old = time.time() - 3600
+    os.utime(handle.name, (old, old))
+    assert store.sweep_incoming(older_than_seconds=60) == 4
+    blob = store.ingest(io.BytesIO(b"keep"))
+    assert store.delete(blob.digest) == 4 and not store.exists(blob.digest)
