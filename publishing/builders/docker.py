@@ -1,64 +1,12 @@
-"""Image builders: one small interface, chosen by the IMAGE_BUILDER setting.
-
-A builder turns a prepared build context (the code plus a generated Dockerfile) into an image
-and pushes it. This module delivers the builder that drives a Docker engine through the docker
-SDK; a daemon-less builder can be added behind the same interface.
-"""
+"""The builder that drives a Docker engine through the docker SDK."""
 
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
-LogFunction = Callable[..., None]
-
-
-class BuildUserError(Exception):
-    """The module's own content made the build fail (bad requirement, failing RUN)."""
-
-
-class BuildPlatformError(Exception):
-    """The platform could not build or push (engine down, registry unreachable)."""
-
-
-@dataclass
-class BuildRequest:
-    context_dir: Path
-    dockerfile: str
-    repository: str  # registry/namespace/slug, without a tag
-    tags: list[str]
-    labels: dict[str, str] = field(default_factory=dict)
-    build_args: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def primary(self) -> str:
-        return f"{self.repository}:{self.tags[0]}"
-
-
-class ImageBuilder(ABC):
-    name = "abstract"
-
-    @abstractmethod
-    def build(self, request: BuildRequest, log: LogFunction) -> str:
-        """Build and tag the image; return its id."""
-
-    @abstractmethod
-    def push(self, request: BuildRequest, log: LogFunction) -> str:
-        """Push every tag; return the manifest digest."""
-
-    @abstractmethod
-    def cleanup(self, request: BuildRequest) -> None:
-        """Forget local tags of this build (the layers stay cached for the next one)."""
-
-
-def get_builder() -> ImageBuilder:
-    return import_string(settings.IMAGE_BUILDER)()
+from .base import BuildPlatformError, BuildRequest, BuildUserError, ImageBuilder, LogFunction
 
 
 class DockerBuilder(ImageBuilder):
