@@ -14,9 +14,15 @@ class ModuleForm(forms.Form):
         help_text="Part of the URL and clone URL; derived from the name when left empty.",
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    kind = forms.ChoiceField(choices=Kind.choices)
+    kind = forms.ChoiceField(
+        choices=Kind.choices,
+        help_text="A dataset holds data (large files go to Git LFS); the other kinds hold code.",
+    )
     data_types = forms.MultipleChoiceField(
-        choices=DataType.choices, widget=forms.CheckboxSelectMultiple, label="Input data types"
+        choices=DataType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Data types",
+        help_text="For a module, the data it takes as input; for a dataset, the data it holds.",
     )
     visibility = forms.ChoiceField(
         choices=Visibility.choices, widget=forms.RadioSelect, initial=Visibility.PUBLIC

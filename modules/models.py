@@ -35,6 +35,7 @@ class Kind(models.TextChoices):
     MODEL = "model", "Model"
     DATA_OPERATION = "data-operation", "Data Operation"
     DATA_VISUALIZATION = "data-visualization", "Data Visualization"
+    DATASET = "dataset", "Dataset"
 
 
 class DataType(models.TextChoices):
@@ -47,6 +48,7 @@ class DataType(models.TextChoices):
     NUMBER = "number", "Number"
     BINARY = "binary", "Binary"
     ANY = "any", "Any"
+    OTHER = "other", "Other"
 
 
 class Visibility(models.TextChoices):
@@ -61,7 +63,7 @@ class Role(models.TextChoices):
 
 def validate_data_types(value) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("Choose at least one input data type.")
+        raise ValidationError("Choose at least one data type.")
     unknown = sorted(set(map(str, value)) - set(DataType.values))
     if unknown:
         raise ValidationError(
@@ -121,6 +123,15 @@ class Module(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
+
+    @property
+    def is_dataset(self) -> bool:
+        """Datasets share everything with modules (git, LFS, pages, API) but are not published."""
+        return self.kind == Kind.DATASET
+
+    @property
+    def is_publishable(self) -> bool:
+        return not self.is_dataset
 
     @property
     def repository_path(self) -> Path:

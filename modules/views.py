@@ -114,7 +114,8 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def module_create(request: HttpRequest) -> HttpResponse:
-    form = ModuleForm(request.POST or None)
+    initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in Kind.values else {}
+    form = ModuleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             module = services.create_module(request.user, **form.cleaned_data)

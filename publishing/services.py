@@ -142,6 +142,8 @@ def check_paths(module: Module, sha: str, request: PublishRequest) -> None:
 
 def start_publication(module: Module, user: User | None, request: PublishRequest) -> Publication:
     """Validate choices, write mlreef.yml to the branch, and queue the build."""
+    if not module.is_publishable:
+        raise PublishError(f"{module.full_name} is a dataset; only code modules are published.")
     environment = BaseEnvironment.objects.filter(name=request.base_environment).first()
     if environment is None or not environment.active:
         names = ", ".join(
@@ -240,7 +242,9 @@ def _enqueue(publication_id: int) -> None:
 
 def publish_on_push(module: Module, branch: str) -> Publication | None:
     """After a push: publish when the module opted in and the branch carries mlreef.yml."""
-    if not module.publish_on_push or branch != (module.publish_branch or module.default_branch):
+    if not module.is_publishable or not module.publish_on_push:
+        return None
+    if branch != (module.publish_branch or module.default_branch):
         return None
     choices = existing_choices(module, branch)
     if choices is None:

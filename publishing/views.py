@@ -59,6 +59,11 @@ def _step_url(module: Module, step: str) -> str:
 
 @module_view(need="write")
 def publish_wizard(request: HttpRequest, module: Module) -> HttpResponse:
+    if not module.is_publishable:
+        messages.error(
+            request, f"{module.full_name} is a dataset; only code modules are published."
+        )
+        return redirect(module)
     state = _wizard_state(request, module)
     step = request.GET.get("step", "source")
     if step not in STEPS:
