@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlreef.settings")
 
-from publishing.entrypoint_reader import read_entrypoint  # noqa: E402
+from publishing.reader import read_entrypoint  # noqa: E402
 
 CORPUS = ROOT / "tests" / "argparse_corpus"
 

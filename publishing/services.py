@@ -29,9 +29,9 @@ from modules.repository import NotFound, RepositoryError, validate_path
 
 from . import config, registry
 from .builders import BuildPlatformError, BuildRequest, BuildUserError, get_builder
-from .entrypoint_reader import EntrypointError, convention_problem, read_entrypoint
 from .logs import Cancelled, PublicationLog
 from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status
+from .reader import EntrypointError, convention_problem, read_entrypoint
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from modules.views import module_context, module_view
 
 from . import services
 from .config import PublishChoices
-from .entrypoint_reader import EntrypointError, convention_problem
 from .models import FINAL_STATUSES, BaseEnvironment, LogLine, Publication
+from .reader import EntrypointError, convention_problem
 
 STEPS = ["source", "parameters", "environment", "review"]
 SSE_POLL_SECONDS = 0.25

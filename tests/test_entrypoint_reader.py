@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from publishing.entrypoint_reader import convention_problem, read_entrypoint
+from publishing.reader import convention_problem, read_entrypoint
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "argparse_corpus"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.entrypoint_reader import EntrypointError, convention_problem, read_entrypoint
+from publishing.reader import EntrypointError, convention_problem, read_entrypoint
 
 
 class Command(BaseCommand):

@@ -1,0 +1,93 @@
+"""The reader: runs the entry point abstractly and reports the parser it builds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .argparse_model import ArgparseModel
+from .decorators import Decorators
+from .expressions import Expressions
+from .modules import Modules
+from .source import EntrypointError, LoadedModule, parse_source, read_source
+from .statements import Statements
+from .values import Parser
+
+
+class EntrypointReader(Modules, Statements, Expressions, ArgparseModel, Decorators):
+    """One read of one entry point; the mixins hold the parts (see the package docstring)."""
+
+    def __init__(self, repo_root: Path) -> None:
+        self.root = repo_root.resolve()
+        self.warnings: list[dict] = []
+        self._seen_warnings: set[tuple[int, str]] = set()
+        self.modules: dict[Path, LoadedModule | None] = {}
+        self.parsers: list[Parser] = []
+        self.parse_calls: list[Parser] = []
+        # (module, call node) of the user functions being followed, outermost first.
+        self.call_stack: list[tuple[LoadedModule, ast.AST]] = []
+        self.conditional = 0
+        self.entry: LoadedModule | None = None
+
+    # -- public -----------------------------------------------------------------------------
+    def read(self, entrypoint: Path) -> dict:
+        path = entrypoint if entrypoint.is_absolute() else self.root / entrypoint
+        relative = self._relative(path)
+        if relative is None:
+            raise EntrypointError(f"{entrypoint}: is outside the repository root {self.root}")
+        text, raw = read_source(path, relative)
+        tree = parse_source(text, relative)
+        module = LoadedModule(path.resolve(), relative, "__main__", raw.splitlines(True), tree)
+        self.entry = module
+        self.modules[module.path] = module
+        self._run_module(module)
+        if not self.parsers:
+            self._call_parser_factories(module)
+        parser = self._chosen_parser()
+        parameters: list[dict] = []
+        source = "argparse"
+        if parser is not None:
+            parameters = [arg.as_json() for arg in parser.arguments.values()]
+        else:
+            parameters = self._legacy_parameters(module)
+            if parameters:
+                source = "mlreef-decorators"
+            else:
+                self._warn(module, 1, "No argparse parser or MLReef parameter decorators found.")
+        return {
+            "entrypoint": relative,
+            "source": source,
+            "parameters": parameters,
+            "warnings": sorted(self.warnings, key=lambda w: w["line"]),
+        }
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _relative(self, path: Path) -> str | None:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            return None
+        return resolved.relative_to(self.root).as_posix()
+
+    def _warn(self, module: LoadedModule, line: int, message: str) -> None:
+        if module is not self.entry:
+            message = f"{module.relative}:{line}: {message}"
+            line = self._entry_line()
+        key = (line, message)
+        if key not in self._seen_warnings:
+            self._seen_warnings.add(key)
+            self.warnings.append({"line": line, "message": message})
+
+    def _entry_line(self) -> int:
+        """Where in the entry point the current call chain started (for warnings elsewhere)."""
+        for module, node in self.call_stack:
+            if module is self.entry:
+                return node.lineno
+        return 1
+
+
+def read_entrypoint(entrypoint: Path | str, repo_root: Path | str) -> dict:
+    """Read the parameters of ``entrypoint`` (a path inside ``repo_root``) without running it."""
+    root = Path(repo_root)
+    if not root.is_dir():
+        raise EntrypointError(f"{repo_root}: repository root is not a directory")
+    return EntrypointReader(root).read(Path(entrypoint))
