@@ -1,10 +1,10 @@
 """Measure how long a publication's log line takes to reach a browser over Server-Sent Events.
 
-Starts gunicorn on a throw-away SQLite database, opens the publication's event stream the way
-a browser's EventSource does, writes lines through the same log writer the build uses, and
-prints how long each took to arrive (median, 95th percentile, worst). Baseline in the same
-run: the same lines read back by polling the log API once a second, as a page without SSE
-would.
+Starts gunicorn and the stream server on a throw-away SQLite database, opens the
+publication's event stream the way a browser's EventSource does, writes lines through the same
+log writer the build uses, and prints how long each took to arrive (median, 95th percentile,
+worst). Baseline in the same run: the same lines read back by polling the log API once a
+second, as a page without SSE would.
 
     python bench/log_latency.py [--lines N]
 """
@@ -66,21 +66,35 @@ def main() -> None:
         builder="bench",
         status="building",
     )
-    port = free_port()
+    port, stream_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "BIND": f"127.0.0.1:{port}",
+        "STREAM_BIND": f"127.0.0.1:{stream_port}",
+        "WEB_WORKERS": "1",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
         cwd=ROOT,
-        env={**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "1"},
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    streams = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_streams"],
+        cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    for listening in (port, stream_port):
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", listening), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
 
     sent: dict[str, float] = {}
     sse_delays: list[float] = []
@@ -126,6 +140,7 @@ def main() -> None:
     done.set()
     poller.join(timeout=10)
     server.terminate()
+    streams.terminate()
 
     def describe(delays: list[float]) -> str:
         ordered = sorted(delays)

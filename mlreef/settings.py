@@ -219,11 +219,24 @@ PUBLISH_HEARTBEAT_TIMEOUT = env_int("PUBLISH_HEARTBEAT_TIMEOUT", 600)
 PUBLISH_LOG_LIMIT = env_int("PUBLISH_LOG_LIMIT", 5 * 1024 * 1024)
 PUBLISH_PUSH_RETRIES = env_int("PUBLISH_PUSH_RETRIES", 3)
 
+# Live streams (mlreef.streams): served by their own ASGI server so that open streams never hold
+# the threads that serve pages and git. Sources are what can be streamed, by name.
+STREAM_BIND = env_str("STREAM_BIND", "127.0.0.1:8001")
+STREAM_PUBLIC_URL = env_str("STREAM_PUBLIC_URL", "").rstrip("/")
+STREAM_MAX_TOTAL = env_int("STREAM_MAX_TOTAL", 1000)
+STREAM_MAX_PER_CLIENT = env_int("STREAM_MAX_PER_CLIENT", 20)
+STREAM_MAX_SECONDS = env_int("STREAM_MAX_SECONDS", 300)
+STREAM_TOKEN_TTL = env_int("STREAM_TOKEN_TTL", 60)
+STREAM_SOURCES = {"publication": "publishing.streams.PublicationLogSource"}
+# Addresses of reverse proxies whose X-Forwarded-For names the real client (per-address limits).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # Static files are served by WhiteNoise straight from the source folders: no collectstatic step.

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from dataclasses import asdict, fields
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from mlreef.streams.links import redirect_to_stream
 from modules.models import Module
 from modules.repository import RepositoryError
 from modules.views import module_context, module_view
 
 from . import services
 from .config import PublishChoices
-from .models import FINAL_STATUSES, BaseEnvironment, LogLine, Publication
+from .models import BaseEnvironment
 from .reader import EntrypointError, convention_problem
 
 STEPS = ["source", "parameters", "environment", "review"]
-SSE_POLL_SECONDS = 0.25
-SSE_MAX_SECONDS = 300  # then the browser reconnects with Last-Event-ID
 
 
 def _wizard_state(request: HttpRequest, module: Module) -> dict:
@@ -214,56 +210,7 @@ def publication_cancel(request: HttpRequest, module: Module, version: int) -> Ht
 
 @module_view()
 def publication_events(request: HttpRequest, module: Module, version: int) -> HttpResponse:
-    """Server-Sent Events: log lines (id = line number), status changes, then 'end'."""
+    """Server-Sent Events (log lines with id = line number, status changes, then 'end'),
+    served by the stream server: this view checks access and answers 307 to a signed link."""
     publication = get_object_or_404(module.publications, version=version)
-    last_seen = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
-    after = int(last_seen) if last_seen.isdigit() else 0
-    response = StreamingHttpResponse(
-        _event_stream(publication.pk, after), content_type="text/event-stream"
-    )
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
-def _event(name: str, data: dict, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {name}\ndata: {json.dumps(data)}\n\n"
-
-
-def _event_stream(publication_id: int, after: int) -> Iterator[str]:
-    yield "retry: 1000\n\n"
-    status = None
-    started = last_output = time.monotonic()
-    while True:
-        lines = list(
-            LogLine.objects.filter(publication_id=publication_id, number__gt=after).order_by(
-                "number"
-            )[:500]
-        )
-        for line in lines:
-            after = line.number
-            yield _event("line", line.as_json(), line.number)
-        current = (
-            Publication.objects.filter(pk=publication_id)
-            .values("status", "failure_reason", "image_reference", "image_digest")
-            .first()
-        )
-        if current is None:
-            return
-        if current["status"] != status:
-            status = current["status"]
-            yield _event("status", current)
-        if status in FINAL_STATUSES and not lines:
-            yield _event("end", current)
-            return
-        now = time.monotonic()
-        if lines:
-            last_output = now
-        elif now - last_output > 15:
-            last_output = now
-            yield ": keep-alive\n\n"
-        if now - started > SSE_MAX_SECONDS:
-            return
-        if not lines:
-            time.sleep(SSE_POLL_SECONDS)
+    return redirect_to_stream(request, "publication", publication.pk)

@@ -26,8 +26,7 @@ def hub(django_db_setup, django_db_blocker, tmp_path_factory):
         db = dict(connections["default"].settings_dict)
     server = start_gunicorn(db, tmp_path_factory.mktemp("hub") / "gunicorn.log")
     yield server
-    server.process.terminate()
-    server.process.wait(timeout=20)
+    server.stop()
     with django_db_blocker.unblock():
         wait_for_other_sessions_to_close(connections["default"])
 

@@ -50,21 +50,34 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 @dataclass
 class LiveHub:
+    """gunicorn and the stream server beside it, as ``manage.py serve`` runs them."""
+
     url: str
     process: subprocess.Popen
     log_path: Path
+    stream_url: str = ""
+    stream_process: subprocess.Popen | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stop(self) -> None:
+        for process in (self.process, self.stream_process):
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in (self.process, self.stream_process):
+            if process is not None:
+                process.wait(timeout=20)
+
 
 def start_gunicorn(db: dict, log_path: Path, extra_env: dict | None = None) -> LiveHub:
-    port = free_port()
+    port, stream_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(db),
         "DATA_DIR": str(settings.DATA_DIR),
         "BIND": f"127.0.0.1:{port}",
+        "STREAM_BIND": f"127.0.0.1:{stream_port}",
         "WEB_WORKERS": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         **(extra_env or {}),
@@ -77,8 +90,22 @@ def start_gunicorn(db: dict, log_path: Path, extra_env: dict | None = None) -> L
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    streams = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_streams"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     wait_for_port(port, process)
-    return LiveHub(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    wait_for_port(stream_port, streams)
+    return LiveHub(
+        url=f"http://127.0.0.1:{port}",
+        process=process,
+        log_path=log_path,
+        stream_url=f"http://127.0.0.1:{stream_port}",
+        stream_process=streams,
+    )
 
 
 @dataclass

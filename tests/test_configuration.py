@@ -34,7 +34,8 @@ def test_every_setting_is_documented_and_every_documented_one_exists():
 
 def test_compose_has_the_production_stack():
     services = compose()["services"]
-    assert set(services) == {"web", "worker", "db", "redis"}
+    assert set(services) == {"web", "streams", "worker", "db", "redis"}
+    assert services["streams"]["command"].endswith("manage.py serve_streams")
     assert "gunicorn" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A mlreef worker")
 
@@ -42,7 +43,7 @@ def test_compose_has_the_production_stack():
 def test_compose_environment_matches_the_settings():
     services = compose()["services"]
     known = variables_read_by_code()
-    for name in ("web", "worker"):
+    for name in ("web", "streams", "worker"):
         env = services[name]["environment"]
         assert set(env) <= known, set(env) - known
         assert "@db:5432/" in env["DATABASE_URL"] and env["DATABASE_URL"].startswith("postgres://")

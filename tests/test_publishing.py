@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from django.utils import timezone
 
+from mlreef.streams.links import verify
 from modules.file_templates import TEMPLATES
 from publishing import config, services
 from publishing.logs import PublicationLog, sanitise
-from publishing.models import BaseEnvironment, LogLine, Publication, Status
+from publishing.models import BaseEnvironment, Publication, Status
 from tests.fakes import FakeBuilder
 
 pytestmark = pytest.mark.django_db
@@ -346,18 +348,18 @@ def test_logs_are_sanitised_masked_and_capped(module, people, environment, setti
     assert sanitise("y" * 5000, []).endswith("(line cut)")
 
 
-def test_publication_events_stream_and_resume(module, people, environment, client):
+def test_publication_events_redirect_to_a_signed_stream_link(module, people, environment, client):
     publication = start(module, people.owner)
-    for i in range(2, 5):
-        LogLine.objects.create(publication=publication, number=i, step="building", text=f"line {i}")
-    Publication.objects.filter(pk=publication.pk).update(status=Status.PUBLISHED)
     url = publication.get_absolute_url() + "events/"
-    body = b"".join(client.get(url).streaming_content).decode()
-    assert body.startswith("retry: 1000")
-    assert "id: 1\nevent: line" in body and "id: 4\nevent: line" in body
-    assert body.rstrip().splitlines()[-2] == "event: end"
-    resumed = b"".join(client.get(url, headers={"Last-Event-ID": "3"}).streaming_content)
-    assert b"id: 3\n" not in resumed and b"id: 4\n" in resumed
+    response = client.get(url, headers={"Last-Event-ID": "3"})
+    assert response.status_code == 307
+    location = urlsplit(response["Location"])
+    assert location.port == 8001 and location.query == "after=3"
+    token = location.path.split("/")[2]
+    assert verify(token, max_age=60) == ("publication", str(publication.pk))
+    private = module.__class__.objects.filter(pk=module.pk)
+    private.update(visibility="private")
+    assert client.get(url).status_code == 404  # access is checked before any link is given
 
 
 def test_publish_on_push_needs_opt_in_and_mlreef_yml(module, people, environment, no_queue):

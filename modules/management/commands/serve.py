@@ -24,7 +24,10 @@ ADMIN_USERNAME = "mlreef"
 
 
 class Command(BaseCommand):
-    help = "Migrate, ensure an admin account, and run the web server and a Celery worker."
+    help = (
+        "Migrate, ensure an admin account, and run the web server, the stream server and a "
+        "Celery worker."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
@@ -39,7 +42,11 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
                 cwd=settings.BASE_DIR,
                 env=env,
-            )
+            ),
+            # Live log streams, on their own event loop so they never hold gunicorn's threads.
+            subprocess.Popen(
+                [sys.executable, "manage.py", "serve_streams"], cwd=settings.BASE_DIR, env=env
+            ),
         ]
         if not no_worker:
             processes.append(
