@@ -1,4 +1,10 @@
-"""A publication's log: every line stored as it happens, sanitised, masked and capped."""
+"""Live logs: every line stored as it happens, sanitised, masked and capped.
+
+One machinery serves every kind of job that streams output to a page: publications here, and
+higher apps (pipelines' runs) through a subclass of ``LiveLog`` naming their own line model.
+A job row carries ``heartbeat_at``, ``log_bytes`` and ``cancel_requested``; its lines are a
+model derived from ``LogLineBase`` with a foreign key to the job, ``related_name="lines"``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import re
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -14,7 +20,7 @@ from .models import LogLine, Publication
 
 MAX_LINE_CHARS = 4000
 CHECK_INTERVAL = 1.0  # seconds between heartbeats / cancel checks
-TOKEN_PATTERN = re.compile(r"mlr_[A-Za-z0-9_-]{8,}")
+TOKEN_PATTERN = re.compile(r"mlri?_[A-Za-z0-9_:.-]{8,}")
 URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", re.I)
 
 
@@ -27,32 +33,46 @@ def sanitise(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "****")
-    text = TOKEN_PATTERN.sub("mlr_****", text)
+    text = TOKEN_PATTERN.sub(lambda m: m.group(0).split("_", 1)[0] + "_****", text)
     text = URL_CREDENTIALS.sub(r"\g<scheme>****:****@", text)
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " … (line cut)"
     return text
 
 
-class PublicationLog:
-    """Writes lines for one publication; also its heartbeat and the place cancels are noticed."""
+class LiveLog:
+    """Writes lines for one job; also its heartbeat and the place cancels are noticed.
+
+    Subclasses name the line model, the job's foreign key on it and the size cap.
+    """
+
+    line_model: type[models.Model]
+    owner_field: str
+    what = "output"  # in the "log reached its cap" line
 
     def __init__(
         self,
-        publication: Publication,
+        owner: models.Model,
         secrets: list[str] | None = None,
         check_cancel: bool = True,
     ) -> None:
-        self.publication = publication
+        self.owner = owner
+        self.owner_model = type(owner)
         self.secrets = [s for s in (secrets or []) if s]
-        self.step = publication.status
-        last = publication.lines.aggregate(last=Max("number"))["last"]
+        self.step = owner.status
+        last = self._lines().aggregate(last=Max("number"))["last"]
         self.number = last or 0
-        self.bytes = publication.log_bytes
-        self.limit = settings.PUBLISH_LOG_LIMIT
+        self.bytes = owner.log_bytes
+        self.limit = self.size_limit()
         self.truncated = self.bytes >= self.limit
         self.check_cancel = check_cancel
         self._last_check = 0.0
+
+    def size_limit(self) -> int:
+        raise NotImplementedError
+
+    def _lines(self):
+        return self.line_model.objects.filter(**{self.owner_field: self.owner})
 
     def write(self, text: str, important: bool = False) -> None:
         """Store each line of ``text``; ``important`` lines are kept even past the size cap."""
@@ -68,7 +88,7 @@ class PublicationLog:
             return
         if not important and self.bytes + size > self.limit:
             self.truncated = True
-            line = f"… the log reached {self.limit} bytes; further build output is not kept."
+            line = f"… the log reached {self.limit} bytes; further {self.what} is not kept."
         self.bytes += size
         self._insert(line)
 
@@ -79,8 +99,8 @@ class PublicationLog:
             self.number += 1
             try:
                 with transaction.atomic():
-                    LogLine.objects.create(
-                        publication=self.publication,
+                    self.line_model.objects.create(
+                        **{self.owner_field: self.owner},
                         number=self.number,
                         step=self.step,
                         text=line,
@@ -88,22 +108,37 @@ class PublicationLog:
                     )
                 return
             except IntegrityError:
-                self.number = self.publication.lines.aggregate(last=Max("number"))["last"] or 0
-        raise RuntimeError(f"could not append to the log of publication {self.publication.pk}")
+                self.number = self._lines().aggregate(last=Max("number"))["last"] or 0
+        raise RuntimeError(
+            f"could not append to the log of {self.owner_model.__name__} {self.owner.pk}"
+        )
 
-    def _tick(self) -> None:
+    def _tick(self, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self._last_check < CHECK_INTERVAL:
+        if not force and now - self._last_check < CHECK_INTERVAL:
             return
         self._last_check = now
-        Publication.objects.filter(pk=self.publication.pk).update(
-            heartbeat_at=timezone.now(), log_bytes=self.bytes
-        )
-        if (
-            self.check_cancel
-            and Publication.objects.filter(pk=self.publication.pk, cancel_requested=True).exists()
-        ):
+        jobs = self.owner_model.objects.filter(pk=self.owner.pk)
+        jobs.update(heartbeat_at=timezone.now(), log_bytes=self.bytes)
+        if self.check_cancel and jobs.filter(cancel_requested=True).exists():
             raise Cancelled()
 
+    def heartbeat(self) -> None:
+        """A sign of life (and a cancel check) while the job is silent."""
+        self._tick()
+
     def save_size(self) -> None:
-        Publication.objects.filter(pk=self.publication.pk).update(log_bytes=self.bytes)
+        self.owner_model.objects.filter(pk=self.owner.pk).update(log_bytes=self.bytes)
+
+
+class PublicationLog(LiveLog):
+    line_model = LogLine
+    owner_field = "publication"
+    what = "build output"
+
+    def __init__(self, publication: Publication, *args, **kwargs) -> None:
+        super().__init__(publication, *args, **kwargs)
+        self.publication = publication
+
+    def size_limit(self) -> int:
+        return settings.PUBLISH_LOG_LIMIT

@@ -109,20 +109,21 @@ class Publication(models.Model):
         return self.is_active and timezone.now() - last_sign > timeout
 
 
-class LogLine(models.Model):
-    """One timestamped line of a publication's log; ``number`` is the SSE event id."""
+class LogLineBase(models.Model):
+    """One timestamped line of a job's log; ``number`` is the SSE event id.
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="lines")
+    Concrete line models add a foreign key to their job (``related_name="lines"``) and a
+    unique constraint on (job, number); ``publishing.logs.LiveLog`` writes them.
+    """
+
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     step = models.CharField(max_length=16)
     text = models.TextField()
 
     class Meta:
+        abstract = True
         ordering = ["number"]
-        constraints = [
-            models.UniqueConstraint(fields=["publication", "number"], name="unique_log_line")
-        ]
 
     def as_json(self) -> dict:
         return {
@@ -131,3 +132,14 @@ class LogLine(models.Model):
             "step": self.step,
             "text": self.text,
         }
+
+
+class LogLine(LogLineBase):
+    """A line of a publication's log."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(LogLineBase.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "number"], name="unique_log_line")
+        ]
