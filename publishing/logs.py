@@ -49,6 +49,7 @@ class LiveLog:
     line_model: type[models.Model]
     owner_field: str
     what = "output"  # in the "log reached its cap" line
+    check_interval: float | None = None  # seconds; None: CHECK_INTERVAL
 
     def __init__(
         self,
@@ -115,7 +116,8 @@ class LiveLog:
 
     def _tick(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_check < CHECK_INTERVAL:
+        interval = CHECK_INTERVAL if self.check_interval is None else self.check_interval
+        if not force and now - self._last_check < interval:
             return
         self._last_check = now
         jobs = self.owner_model.objects.filter(pk=self.owner.pk)
