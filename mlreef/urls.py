@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as accounts_api
+from mlreef.api import ApiDocsView
 from modules import api as modules_api
 from modules import views as module_views
 from modules.git_http import git_http
@@ -13,7 +14,7 @@ MODULE = "<str:namespace>/<str:slug>"
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("users/me/", accounts_api.MeView.as_view(), name="api-me"),
     path("tokens/", accounts_api.TokenListView.as_view(), name="api-tokens"),
     path("tokens/<int:token_id>/", accounts_api.TokenDetailView.as_view(), name="api-token"),

@@ -32,4 +32,6 @@ def highlight_source(path: str, data: bytes) -> str:
 
 
 def pygments_css() -> str:
+    """The highlighting styles; served as static/css/pygments.css (the CSP allows no inline
+    <style>), which a test keeps equal to this."""
     return HtmlFormatter(cssclass="source").get_style_defs(".source")

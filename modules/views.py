@@ -25,7 +25,6 @@ from .rendering import (
     README_NAMES,
     highlight_source,
     is_binary,
-    pygments_css,
     render_markdown,
 )
 from .repository import RepositoryError
@@ -178,7 +177,6 @@ def blob(request: HttpRequest, module: Module) -> HttpResponse:
         context["notice"] = "This is a binary file; download it raw."
     else:
         context["source_html"] = highlight_source(path, data)
-        context["pygments_css"] = pygments_css()
     return render(request, "modules/blob.html", context)
 
 

@@ -71,3 +71,33 @@ def test_sign_up_create_module_upload_and_see_the_file(hub, page, tmp_path):
     assert module.repository.commit_info("master").author_name == "newbie"
     # Playwright runs the test in a greenlet, which Django gives a connection of its own.
     connections.close_all()
+
+
+def test_pages_run_under_the_content_security_policy(hub, page, people, tmp_path):
+    """Nothing on the pages is refused by the CSP, and the scripts that must run still do."""
+    from tests.conftest import PASSWORD, make_module
+    from tests.test_csp import add_code_and_a_failed_version, page_urls
+
+    module = add_code_and_a_failed_version(make_module(people, "csp-net", "public"))
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: refused.append(str(error)))
+    page.goto(hub.url + "/accounts/login/")
+    page.fill("#id_username", people.owner.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_selector("[data-testid=profile-link]")
+    for url in page_urls(module):
+        page.goto(hub.url + url)
+    page.goto(hub.url + "/api/v1/docs/")
+    page.wait_for_selector("#swagger-ui .info")
+    page.goto(hub.url + f"/{module.namespace}/{module.slug}/")
+    page.click("[data-copy='#clone-url']")
+    page.wait_for_selector("[data-copy='#clone-url']:has-text('Copied')")
+    assert refused == []
+    connections.close_all()
