@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+
+from mlreef.streams.links import public_base
 
 
 class RejectNullBytesMiddleware:
@@ -21,3 +25,21 @@ class RejectNullBytesMiddleware:
                 "NUL bytes are not allowed in URLs.", content_type="text/plain"
             )
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (CONTENT_SECURITY_POLICY), plus the live stream server as a place
+    pages may connect to: it listens on its own origin, which depends on the host the page
+    was reached at (``mlreef.streams.links.public_base``)."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only:
+            update = dict(parts.update or {})
+            sources = update.get("connect-src", [])
+            sources = [sources] if isinstance(sources, str) else list(sources)
+            update["connect-src"] = [*sources, public_base(request)]
+            parts.update = update
+        return parts

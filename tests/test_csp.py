@@ -146,6 +146,16 @@ def test_every_page_has_the_header_and_no_inline_code(client, people, published)
         assert inline_code(response.content.decode()) == [], url
 
 
+def test_pages_may_connect_to_the_live_stream_server(client, settings):
+    settings.STREAM_BIND = "127.0.0.1:8123"
+    settings.STREAM_PUBLIC_URL = ""
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://testserver:8123" in policy
+    settings.STREAM_PUBLIC_URL = "https://streams.example.com"
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://streams.example.com" in policy
+
+
 def test_the_api_docs_start_up_script_is_its_own_request(client):
     page = client.get("/api/v1/docs/").content.decode()
     script_src = re.findall(r'<script src="([^"]*\?[^"]*script[^"]*)"', page)
