@@ -171,6 +171,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE * 2  # base64 in JSON bodies grows
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
 GIT_BINARY = env_str("GIT_BINARY", "git")
+# Pushes: git refuses a pack larger than MAX_PUSH_SIZE (receive.maxInputSize); the pre-receive
+# hook refuses any file larger than MAX_FILE_SIZE (large data belongs in Git LFS).
+MAX_PUSH_SIZE = env_int("MAX_PUSH_SIZE", 2 * 1024**3)
+MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 100 * 1024**2)
 PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise a broker that lives in DATA_DIR.

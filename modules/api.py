@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
@@ -17,7 +17,7 @@ from accounts.permissions import TokenScopePermission
 
 from . import services
 from .models import DataType, Kind, Module
-from .rendering import is_binary
+from .rendering import blob_response
 from .serializers import (
     BranchSerializer,
     CollaboratorSerializer,
@@ -217,8 +217,4 @@ class RawFileView(APIView):
         if not path:
             raise exceptions.ValidationError({"path": "A file path is required."})
         ref = request.query_params.get("ref") or module.default_branch
-        data = module.repository.read_file(ref, path)
-        content_type = (
-            "application/octet-stream" if is_binary(data) else "text/plain; charset=utf-8"
-        )
-        return HttpResponse(data, content_type=content_type)
+        return blob_response(module.repository.open_blob(ref, path))

@@ -38,6 +38,11 @@ class ModuleSettingsForm(ModuleForm):
         help_text="A push to the publish branch that carries mlreef.yml publishes a new version.",
     )
     publish_branch = forms.CharField(max_length=255, required=False)
+    allow_force_push = forms.BooleanField(
+        required=False,
+        label="Allow force pushes to the default branch",
+        help_text="Write collaborators may then delete or rewrite it; owners always may.",
+    )
 
     @classmethod
     def for_module(cls, module: Module, data=None) -> ModuleSettingsForm:
@@ -53,6 +58,7 @@ class ModuleSettingsForm(ModuleForm):
                 "default_branch",
                 "publish_on_push",
                 "publish_branch",
+                "allow_force_push",
             )
         }
         return cls(data=data, initial=initial)

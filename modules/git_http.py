@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -102,6 +104,42 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
     return _run_backend(request, module, git_path, user)
 
 
+HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
+
+
+def _git_config(values: dict[str, str]) -> dict[str, str]:
+    """Configuration for one git process, passed in its environment (git >= 2.31)."""
+    env = {"GIT_CONFIG_COUNT": str(len(values))}
+    for index, (key, value) in enumerate(values.items()):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+_PUSH_CONFIG = {
+    # Authorisation is decided above, so the backend may serve receive-pack.
+    "http.receivepack": "true",
+    # Refuse malformed objects: tree entries named '..', '.git', with '/' or absolute.
+    "receive.fsckObjects": "true",
+    # pre-receive (modules/hooks): per-file size, name length, the protected default branch.
+    "core.hooksPath": str(HOOKS_DIR),
+    # Pack loose objects now and then, and sweep what interrupted pushes left.
+    "receive.autogc": "true",
+}
+
+
+def _hook_env(module: Module, user) -> dict[str, str]:
+    """What the pre-receive hook needs to know; the push size limit is git's own."""
+    may_rewrite = module.allow_force_push or module.can_admin(user)
+    return {
+        "MLREEF_PYTHON": sys.executable,
+        "MLREEF_GIT": settings.GIT_BINARY,
+        "MLREEF_MAX_FILE_SIZE": str(settings.MAX_FILE_SIZE),
+        "MLREEF_PROTECTED_BRANCH": module.default_branch,
+        "MLREEF_MAY_REWRITE": "1" if may_rewrite else "0",
+    }
+
+
 def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -115,10 +153,8 @@ def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> d
         "CONTENT_TYPE": request.META.get("CONTENT_TYPE", ""),
         "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
         "REMOTE_USER": user.username if user else "",
-        # Authorisation is decided above, so the backend may serve receive-pack.
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "http.receivepack",
-        "GIT_CONFIG_VALUE_0": "true",
+        **_git_config({**_PUSH_CONFIG, "receive.maxInputSize": str(settings.MAX_PUSH_SIZE)}),
+        **_hook_env(module, user),
     }
     if user is not None:
         env["GIT_COMMITTER_NAME"] = user.username

@@ -98,6 +98,10 @@ class Module(models.Model):
         default=False, help_text="Publish when a push to the publish branch carries mlreef.yml."
     )
     publish_branch = models.CharField(max_length=255, blank=True, default="master")
+    allow_force_push = models.BooleanField(
+        default=False,
+        help_text="Let write collaborators delete or rewrite (force-push) the default branch.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,13 +1,17 @@
-"""Turning repository content into safe HTML: Markdown READMEs and highlighted source."""
+"""Turning repository content into safe HTML (Markdown READMEs, highlighted source) and into
+downloads streamed in chunks."""
 
 from __future__ import annotations
 
 import markdown
 import nh3
+from django.http import StreamingHttpResponse
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
+
+from .repository import BlobStream
 
 MAX_RENDERED_BYTES = 1024 * 1024
 README_NAMES = ("readme.md", "readme.markdown", "readme.txt", "readme")
@@ -35,3 +39,13 @@ def pygments_css() -> str:
     """The highlighting styles; served as static/css/pygments.css (the CSP allows no inline
     <style>), which a test keeps equal to this."""
     return HtmlFormatter(cssclass="source").get_style_defs(".source")
+
+
+def blob_response(blob: BlobStream) -> StreamingHttpResponse:
+    """A file download streamed in chunks, typed by its first chunk, never sniffed by browsers."""
+    binary = is_binary(blob.head)
+    content_type = "application/octet-stream" if binary else "text/plain; charset=utf-8"
+    response = StreamingHttpResponse(blob, content_type=content_type)
+    response["Content-Length"] = str(blob.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -21,6 +21,7 @@ from django.conf import settings
 from gitdb import IStream
 
 ZERO_SHA = "0" * 40
+MAX_NAME_BYTES = 255  # per path component, as in every common file system
 
 
 class RepositoryError(Exception):
@@ -52,6 +53,12 @@ def validate_path(path: str) -> str:
         raise InvalidPath(f"'{path}' contains '..'; paths must stay inside the repository.")
     if any(part.lower() == ".git" for part in parts):
         raise InvalidPath(f"'{path}' points into .git, which cannot be written.")
+    too_long = next((part for part in parts if len(part.encode()) > MAX_NAME_BYTES), None)
+    if too_long is not None:
+        raise InvalidPath(
+            f"'{too_long[:40]}…' is longer than {MAX_NAME_BYTES} bytes; file systems cannot "
+            "hold such a name."
+        )
     cleaned = "/".join(part for part in parts if part != ".")
     if not cleaned:
         raise InvalidPath("A file path is required.")
@@ -109,6 +116,35 @@ class CommitInfo:
 class BranchInfo:
     name: str
     commit: CommitInfo
+
+
+class BlobStream:
+    """A file's bytes read lazily; ``head`` (the first chunk) is read at once to sniff the type.
+
+    Iterate for the chunks; ``close()`` (called by Django when the response ends) stops git.
+    """
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, size: int, process: subprocess.Popen) -> None:
+        self.size = size
+        self.process = process
+        assert process.stdout is not None
+        self.head = process.stdout.read(min(size, self.CHUNK)) if size else b""
+
+    def __iter__(self):
+        if self.head:
+            yield self.head
+        assert self.process.stdout is not None
+        while chunk := self.process.stdout.read(self.CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 class Repository:
@@ -234,6 +270,19 @@ class Repository:
         if max_size is not None and obj.size > max_size:
             raise RepositoryError(f"'{path}' is {obj.size} bytes, larger than {max_size}.")
         return obj.data_stream.read()
+
+    def open_blob(self, ref: str, path: str) -> BlobStream:
+        """The file at ``path`` as a stream of chunks from ``git cat-file``: memory stays flat
+        however large the file (a gigabyte of zeros packs to a kilobyte)."""
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        process = subprocess.Popen(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), "cat-file", "blob", obj.hexsha],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        return BlobStream(size=obj.size, process=process)
 
     def file_size(self, ref: str, path: str) -> int:
         obj = self._object(ref, path)

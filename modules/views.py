@@ -23,6 +23,7 @@ from .models import DataType, Kind, Module
 from .rendering import (
     MAX_RENDERED_BYTES,
     README_NAMES,
+    blob_response,
     highlight_source,
     is_binary,
     render_markdown,
@@ -185,13 +186,9 @@ def raw(request: HttpRequest, module: Module) -> HttpResponse:
     ref = request.GET.get("ref") or module.default_branch
     path = request.GET.get("path", "")
     try:
-        data = module.repository.read_file(ref, path)
+        return blob_response(module.repository.open_blob(ref, path))
     except RepositoryError as error:
         raise Http404(str(error)) from None
-    content_type = "application/octet-stream" if is_binary(data) else "text/plain; charset=utf-8"
-    response = HttpResponse(data, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @module_view()

@@ -140,10 +140,10 @@ def test_it_commits_files_and_serves_tree_raw_branches_and_history(owner_client,
     tree = owner_client.get(f"{base}/tree/").json()
     assert [(e["name"], e["type"]) for e in tree] == [("data", "tree"), ("train.py", "blob")]
     assert owner_client.get(f"{base}/tree/?path=data").json()[0]["size"] == 2
-    assert owner_client.get(f"{base}/raw/?path=train.py").content == b"print('v2')\n"
+    assert owner_client.get(f"{base}/raw/?path=train.py").getvalue() == b"print('v2')\n"
     first_sha = created.json()["sha"]
     old = owner_client.get(f"{base}/raw/?path=train.py&ref={first_sha}")
-    assert old.content == b"print('hi')\n"
+    assert old.getvalue() == b"print('hi')\n"
     history = owner_client.get(f"{base}/commits/").json()
     assert [c["message"].strip() for c in history] == ["Update", "Add files"]
     branches = owner_client.get(f"{base}/branches/").json()

@@ -114,7 +114,7 @@ def test_binary_files_are_offered_raw(client, public_module):
     page = client.get(public_module.get_absolute_url() + "blob/?path=weights.bin")
     assert b"binary file" in page.content
     raw = client.get(public_module.get_absolute_url() + "raw/?path=weights.bin")
-    assert raw.content == b"\x00\x01\x02" and raw["Content-Type"] == "application/octet-stream"
+    assert raw.getvalue() == b"\x00\x01\x02" and raw["Content-Type"] == "application/octet-stream"
 
 
 def test_upload_commits_several_files_authored_by_the_user(client, people, public_module):
