@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "modules",
     "publishing",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,13 @@ STREAM_SOURCES = {"publication": "publishing.streams.PublicationLogSource"}
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
+# The built-in registry (/v2/) and the tokens the hub signs for it or for an external registry
+# configured with ``auth: token`` (service and issuer must match that registry's config).
+REGISTRY_TOKEN_SERVICE = env_str("REGISTRY_TOKEN_SERVICE", "mlreef-registry")
+REGISTRY_TOKEN_ISSUER = env_str("REGISTRY_TOKEN_ISSUER", "mlreef-hub")
+REGISTRY_TOKEN_TTL = env_int("REGISTRY_TOKEN_TTL", 300)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -67,6 +67,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include(api_patterns)),
     path("new/", module_views.module_create, name="module-create"),
+    path("v2/", include("registry.urls")),
     # git clients append /info/refs etc. to the clone URL, with or without ".git".
     re_path(
         r"^(?P<namespace>[^/]+)/(?P<slug>[^/]+?)(?:\.git)?/"

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, parse_basic_header
+from mlreef.http_body import request_body
 
 from .models import Module
 from .services import find_module
@@ -166,14 +167,6 @@ def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> d
     return env
 
 
-def _request_body(request: HttpRequest) -> IO[bytes]:
-    # Django's own stream stops at CONTENT_LENGTH (0 when the client sends chunked), so a
-    # chunked body is read from the WSGI server's input, which de-chunks it.
-    if request.META.get("CONTENT_LENGTH"):
-        return request
-    return request.META["wsgi.input"]
-
-
 def _pump(source: IO[bytes], sink: IO[bytes]) -> None:
     try:
         while chunk := source.read(CHUNK_SIZE):
@@ -211,7 +204,7 @@ def _run_backend(request: HttpRequest, module: Module, git_path: str, user) -> H
     pump = None
     if request.method == "POST":
         pump = threading.Thread(
-            target=_pump, args=(_request_body(request), process.stdin), daemon=True
+            target=_pump, args=(request_body(request), process.stdin), daemon=True
         )
         pump.start()
     else:
