@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, check_token, parse_basic_header
 from accounts.models import User
+from mlreef.streams import request_body
 from modules.models import Module
 
 from .. import tokens
@@ -113,6 +114,21 @@ class Target:
         return Repository.objects.filter(module=self.module).first()
 
 
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def drain(request: HttpRequest) -> None:
+    """Read what is left of a refused request's body (up to a bound), so the connection stays
+    usable: a server that closes it after answering makes the client's next request fail."""
+    body = request_body(request)
+    remaining = DRAIN_LIMIT
+    try:
+        while remaining > 0 and (chunk := body.read(min(remaining, 1024 * 1024))):
+            remaining -= len(chunk)
+    except (OSError, ValueError):
+        pass
+
+
 def registry_view(action_for: Callable[[HttpRequest], str] | None):
     """Wrap a view: OCI errors, authentication and (when ``action_for``) the access check.
 
@@ -123,26 +139,33 @@ def registry_view(action_for: Callable[[HttpRequest], str] | None):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, name: str = "", **kwargs) -> HttpResponse:
-            try:
-                caller = authenticate(request)
-            except AuthenticationFailed as error:
-                return challenge(request, str(error))
-            try:
-                if action_for is None:
-                    return view(request, caller, **kwargs)
-                action = action_for(request)
-                if not action:
-                    return oci_error("UNSUPPORTED", f"{request.method} is not supported here.", 405)
-                target = check_access(request, caller, name, action)
-                if isinstance(target, HttpResponse):
-                    return target
-                return view(request, target, **kwargs)
-            except RegistryError as error:
-                return oci_error(error.code, error.message, error.status, error.detail)
+            response = _dispatch(view, action_for, request, name, kwargs)
+            if response.status_code >= 400 and request.method in ("POST", "PUT", "PATCH"):
+                drain(request)
+            return response
 
         return wrapper
 
     return decorate
+
+
+def _dispatch(view, action_for, request: HttpRequest, name: str, kwargs: dict) -> HttpResponse:
+    try:
+        caller = authenticate(request)
+    except AuthenticationFailed as error:
+        return challenge(request, str(error))
+    try:
+        if action_for is None:
+            return view(request, caller, **kwargs)
+        action = action_for(request)
+        if not action:
+            return oci_error("UNSUPPORTED", f"{request.method} is not supported here.", 405)
+        target = check_access(request, caller, name, action)
+        if isinstance(target, HttpResponse):
+            return target
+        return view(request, target, **kwargs)
+    except RegistryError as error:
+        return oci_error(error.code, error.message, error.status, error.detail)
 
 
 def check_access(request: HttpRequest, caller: Caller, name: str, action: str):
