@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, check_token, parse_basic_header
 from accounts.models import User
-from mlreef.streams import request_body
+from mlreef.http_body import request_body
 from modules.models import Module
 
 from .. import tokens
