@@ -14,6 +14,7 @@ from pygments.util import ClassNotFound
 from .repository import BlobStream
 
 MAX_RENDERED_BYTES = 1024 * 1024
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 README_NAMES = ("readme.md", "readme.markdown", "readme.txt", "readme")
 
 

@@ -21,6 +21,7 @@ from .file_templates import TEMPLATES
 from .forms import CollaboratorForm, ModuleForm, ModuleSettingsForm, NewFileForm, UploadForm
 from .models import DataType, Kind, Module
 from .rendering import (
+    MARKDOWN_SUFFIXES,
     MAX_RENDERED_BYTES,
     README_NAMES,
     blob_response,
@@ -178,6 +179,10 @@ def blob(request: HttpRequest, module: Module) -> HttpResponse:
         context["notice"] = "This is a binary file; download it raw."
     else:
         context["source_html"] = highlight_source(path, data)
+        if path.lower().endswith(MARKDOWN_SUFFIXES):
+            context["markdown"] = True
+            if request.GET.get("view") != "source":
+                context["markdown_html"] = render_markdown(data.decode("utf-8", "replace"))
     return render(request, "modules/blob.html", context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,6 +48,11 @@ class Status(models.TextChoices):
 
 ACTIVE_STATUSES = (Status.QUEUED, Status.CLONING, Status.PARSING, Status.BUILDING, Status.PUSHING)
 FINAL_STATUSES = (Status.PUBLISHED, Status.FAILED, Status.CANCELLED)
+
+
+# Names of the builders shipped with the hub, as users know them; others are spelled out from
+# their class name.
+BUILDER_LABELS = {"DockerBuilder": "Docker engine", "FakeBuilder": "test builder"}
 
 
 class Publication(models.Model):
@@ -102,6 +108,19 @@ class Publication(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the build ran (so far, while it runs); None before it started."""
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    @property
+    def builder_label(self) -> str:
+        """The builder in words: "DockerBuilder" -> "Docker engine"."""
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", self.builder.removesuffix("Builder"))
+        return BUILDER_LABELS.get(self.builder) or f"{words or self.builder} builder"
 
     def is_stale(self, timeout: timedelta) -> bool:
         """Active but silent for longer than ``timeout``: its worker is gone."""
