@@ -178,6 +178,13 @@ MAX_PUSH_SIZE = env_int("MAX_PUSH_SIZE", 2 * 1024**3)
 MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 100 * 1024**2)
 PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 
+# Git LFS and datasets: where objects live, when a browser upload becomes an LFS object, how
+# much one namespace may store (0: no limit), how long unreferenced objects survive lfs_gc.
+LFS_DIR = Path(env_str("LFS_DIR", str(DATA_DIR / "lfs"))).resolve()
+LFS_UPLOAD_THRESHOLD = env_int("LFS_UPLOAD_THRESHOLD", 10 * 1024 * 1024)
+STORAGE_QUOTA = env_int("STORAGE_QUOTA", 0)
+LFS_GC_GRACE_SECONDS = env_int("LFS_GC_GRACE_SECONDS", 24 * 3600)
+
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise a broker that lives in DATA_DIR.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

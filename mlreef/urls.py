@@ -75,6 +75,11 @@ urlpatterns = [
         git_http,
         name="git-http",
     ),
+    # Git LFS finds its server at <clone URL>/info/lfs (".git" added when the remote lacks it).
+    re_path(
+        r"^(?P<namespace>[^/]+)/(?P<slug>[^/]+?)(?:\.git)?/info/lfs/",
+        include("modules.lfs.urls"),
+    ),
     path(f"{MODULE}/", module_views.module_detail, name="module-detail"),
     path(f"{MODULE}/blob/", module_views.blob, name="module-blob"),
     path(f"{MODULE}/raw/", module_views.raw, name="module-raw"),

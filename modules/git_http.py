@@ -19,9 +19,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.credentials import CredentialsError, check_basic, parse_basic_header
 from mlreef.http_body import request_body
 
+from . import quota
+from .access import Denied, authenticate, authorize
 from .models import Module
 from .services import find_module
 from .signals import push_received
@@ -43,27 +44,10 @@ def _challenge(message: str) -> HttpResponse:
     return response
 
 
-def _authorize(request: HttpRequest, module: Module | None, service: str, user, token):
-    """Return an error response, or None when the request may go ahead."""
-    write = service == "git-receive-pack"
-    if module is None:
-        if user is None:
-            return _challenge("Authentication required.")
-        return _text(404, "Module not found. Create it on the hub before pushing to it.")
-    if not module.can_read(user):
-        if user is None:
-            return _challenge("Authentication required.")
-        return _text(404, "Module not found.")
-    if token is not None and not token.allows(module.credential_resource):
-        return _text(404, "Module not found.")
-    if token is not None and not token.has_scope("write" if write else "read"):
-        return _text(403, f"This token lacks the '{'write' if write else 'read'}' scope.")
-    if write:
-        if user is None:
-            return _challenge("Authentication required to push.")
-        if not module.can_write(user):
-            return _text(403, f"You may not push to {module.full_name}: read access only.")
-    return None
+def _refusal(denied: Denied) -> HttpResponse:
+    if denied.status == 401:
+        return _challenge(denied.message)
+    return _text(denied.status, denied.message)
 
 
 @csrf_exempt
@@ -79,20 +63,13 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
     if request.method != allowed_method:
         return _text(405, f"Use {allowed_method} for {git_path}.")
 
-    user = token = None
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        try:
-            parsed = parse_basic_header(header)
-            if parsed:
-                user, token = check_basic(*parsed)
-        except CredentialsError as error:
-            return _challenge(str(error))
-
+    caller = authenticate(request)
+    if isinstance(caller, Denied):
+        return _challenge(caller.message)
     lookup = find_module(namespace, slug)
-    denied = _authorize(request, lookup.module, service, user, token)
+    denied = authorize(lookup.module, caller, write=service == "git-receive-pack")
     if denied is not None:
-        return denied
+        return _refusal(denied)
     module = lookup.module
     if lookup.redirected:
         query = request.META.get("QUERY_STRING", "")
@@ -102,7 +79,17 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
             if request.method == "GET"
             else HttpResponseRedirect(target, status=308)
         )
-    return _run_backend(request, module, git_path, user)
+    max_input = None
+    if service == "git-receive-pack" and settings.STORAGE_QUOTA:
+        usage = quota.usage(module.owner)
+        if not usage.remaining:
+            return _text(
+                507,
+                f"Storage quota exceeded: namespace '{module.namespace}' uses "
+                f"{quota.human_size(usage.total)} of {quota.human_size(usage.limit)}.",
+            )
+        max_input = usage.remaining
+    return _run_backend(request, module, git_path, caller.user, max_input)
 
 
 HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
@@ -129,6 +116,12 @@ _PUSH_CONFIG = {
 }
 
 
+def _max_push(quota_room: int | None) -> int:
+    """The largest pack accepted: MAX_PUSH_SIZE, or less when the storage quota has less room."""
+    limits = [limit for limit in (settings.MAX_PUSH_SIZE, quota_room) if limit]
+    return min(limits) if limits else 0
+
+
 def _hook_env(module: Module, user) -> dict[str, str]:
     """What the pre-receive hook needs to know; the push size limit is git's own."""
     may_rewrite = module.allow_force_push or module.can_admin(user)
@@ -141,7 +134,9 @@ def _hook_env(module: Module, user) -> dict[str, str]:
     }
 
 
-def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> dict[str, str]:
+def _backend_env(
+    request: HttpRequest, module: Module, git_path: str, user, max_input: int | None = None
+) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(settings.DATA_DIR),
@@ -154,7 +149,7 @@ def _backend_env(request: HttpRequest, module: Module, git_path: str, user) -> d
         "CONTENT_TYPE": request.META.get("CONTENT_TYPE", ""),
         "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
         "REMOTE_USER": user.username if user else "",
-        **_git_config({**_PUSH_CONFIG, "receive.maxInputSize": str(settings.MAX_PUSH_SIZE)}),
+        **_git_config({**_PUSH_CONFIG, "receive.maxInputSize": str(_max_push(max_input))}),
         **_hook_env(module, user),
     }
     if user is not None:
@@ -191,14 +186,16 @@ def _announce_push(module: Module, user, heads_before: dict[str, str]) -> None:
         push_received.send(sender=Module, module=module, user=user, changes=changes)
 
 
-def _run_backend(request: HttpRequest, module: Module, git_path: str, user) -> HttpResponse:
+def _run_backend(
+    request: HttpRequest, module: Module, git_path: str, user, max_input: int | None = None
+) -> HttpResponse:
     is_push = git_path == "git-receive-pack"
     heads_before = module.repository.branch_heads() if is_push else {}
     process = subprocess.Popen(
         [settings.GIT_BINARY, "http-backend"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=_backend_env(request, module, git_path, user),
+        env=_backend_env(request, module, git_path, user, max_input),
     )
     assert process.stdin is not None and process.stdout is not None
     pump = None

@@ -204,3 +204,50 @@ class ModuleRedirect(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["namespace", "slug"], name="unique_redirect")
         ]
+
+
+class LfsObject(models.Model):
+    """One Git LFS object in the blob store, shared by every repository that references it."""
+
+    oid = models.CharField(max_length=64, unique=True)  # sha256 hex, as git-lfs names it
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.oid[:12]} ({self.size} bytes)"
+
+    @property
+    def digest(self) -> str:
+        return f"sha256:{self.oid}"
+
+
+class LfsReference(models.Model):
+    """A repository may serve this object: it uploaded the bytes or its history names them.
+
+    Rows make downloads safe (knowing an oid is not enough to read another repository's
+    object), count towards the namespace's quota, and tell ``lfs_gc`` what is still in use.
+    """
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lfs_references")
+    lfs_object = models.ForeignKey(LfsObject, on_delete=models.PROTECT, related_name="references")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["module", "lfs_object"], name="unique_lfs_reference")
+        ]
+
+
+class LfsLock(models.Model):
+    """A file locked through the Git LFS locks API (``git lfs lock``)."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lfs_locks")
+    path = models.CharField(max_length=1000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lfs_locks"
+    )
+    locked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["locked_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["module", "path"], name="unique_lfs_lock")]

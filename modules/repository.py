@@ -20,6 +20,8 @@ import git
 from django.conf import settings
 from gitdb import IStream
 
+from .lfs.pointers import MAX_POINTER_SIZE, parse_pointer
+
 ZERO_SHA = "0" * 40
 MAX_NAME_BYTES = 255  # per path component, as in every common file system
 
@@ -294,6 +296,53 @@ class Repository:
         return sorted(
             item.path for item in self._commit(ref).tree.traverse() if item.type == "blob"
         )
+
+    def lfs_pointers(self) -> dict[str, int]:
+        """Every Git LFS object (oid -> size) that a pointer reachable from any ref names."""
+        if not self.path.is_dir():
+            return {}
+        git_dir = ["--git-dir", str(self.path)]
+        listed = subprocess.run(
+            [settings.GIT_BINARY, *git_dir, "rev-list", "--objects", "--all"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        shas = b"\n".join(line.split(b" ", 1)[0] for line in listed.splitlines()) + b"\n"
+        checked = subprocess.run(
+            [
+                settings.GIT_BINARY,
+                *git_dir,
+                "cat-file",
+                "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+            ],
+            input=shas,
+            capture_output=True,
+            check=True,
+        ).stdout
+        small = [
+            sha
+            for sha, kind, size in (line.split(b" ") for line in checked.splitlines())
+            if kind == b"blob" and int(size) <= MAX_POINTER_SIZE
+        ]
+        if not small:
+            return {}
+        contents = subprocess.run(
+            [settings.GIT_BINARY, *git_dir, "cat-file", "--batch"],
+            input=b"\n".join(small) + b"\n",
+            capture_output=True,
+            check=True,
+        ).stdout
+        found: dict[str, int] = {}
+        position = 0
+        while position < len(contents):
+            header_end = contents.index(b"\n", position)
+            size = int(contents[position:header_end].split(b" ")[2])
+            body = contents[header_end + 1 : header_end + 1 + size]
+            position = header_end + 1 + size + 1
+            pointer = parse_pointer(body)
+            if pointer is not None:
+                found[pointer.oid] = pointer.size
+        return found
 
     # -- writing -----------------------------------------------------------------------------
     def commit_files(

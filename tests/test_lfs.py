@@ -1,0 +1,197 @@
+"""Git LFS with the real git-lfs client against a real gunicorn server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+
+import pytest
+
+from accounts.internal import issue_internal_token
+from accounts.models import PersonalAccessToken
+from modules import services
+from modules.lfs.objects import lfs_store
+from modules.lfs.protocol import CONTENT_TYPE
+from modules.models import LfsObject, LfsReference
+from tests.conftest import PASSWORD
+from tests.helpers import url_with_credentials
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lfs_client(git_client):
+    if shutil.which("git-lfs") is None:
+        pytest.skip("git-lfs is not installed (apt-get install git-lfs)")
+    git_client.run("lfs", "install", "--skip-repo")
+    return git_client
+
+
+@pytest.fixture
+def dataset(people):
+    dataset = services.create_module(
+        people.owner,
+        name="Cats",
+        slug="cats",
+        kind="dataset",
+        data_types=["image", "tabular"],
+        visibility="private",
+    )
+    services.set_collaborator(dataset, people.writer.username, "write")
+    services.set_collaborator(dataset, people.reader.username, "read")
+    return dataset
+
+
+def remote(hub, module, user=None, secret=None) -> str:
+    return url_with_credentials(hub.url, module.clone_path(), user and user.username, secret)
+
+
+def lfs_work_tree(client, path, files: dict[str, bytes]):
+    path.mkdir(parents=True)
+    client.run("init", "-q", "-b", "master", cwd=path)
+    client.run("lfs", "track", "*.csv", "*.bin", cwd=path)
+    for name, data in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    client.run("add", "-A", cwd=path)
+    client.run("commit", "-q", "-m", "Add data", cwd=path)
+    return path
+
+
+def lfs_post(url: str, body: dict, username=None, secret=None) -> tuple[int, dict]:
+    """POST JSON the way git-lfs does; (status, decoded answer)."""
+    headers = {"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE}
+    if username is not None:
+        raw = base64.b64encode(f"{username}:{secret}".encode()).decode()
+        headers["Authorization"] = f"Basic {raw}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_push_and_clone_with_lfs_by_password(hub, lfs_client, dataset, people, tmp_path):
+    big = os.urandom(3 * 1024 * 1024 + 17)
+    table = b"a,b\n" + b"1,2\n" * 1000
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"big.bin": big, "data/t.csv": table})
+    pushed = lfs_client.run(
+        "push", remote(hub, dataset, people.writer, PASSWORD), "master", cwd=work
+    )
+    assert "locking" not in pushed.stderr.lower(), pushed.stderr  # the locks API answered
+    for data in (big, table):
+        assert lfs_store().exists(sha256(data))
+        assert LfsReference.objects.filter(module=dataset, lfs_object__oid=sha256(data)).exists()
+    # git itself holds only the pointer
+    pointer = dataset.repository.read_file("master", "big.bin")
+    assert pointer.startswith(b"version https://git-lfs") and sha256(big).encode() in pointer
+
+    clone = tmp_path / "clone"
+    lfs_client.run("clone", remote(hub, dataset, people.reader, PASSWORD), str(clone))
+    assert (clone / "big.bin").read_bytes() == big
+    assert (clone / "data" / "t.csv").read_bytes() == table
+
+
+def test_push_by_token_and_lfs_pull_after_a_clone_without_smudge(
+    hub, lfs_client, dataset, people, tmp_path
+):
+    _, token = PersonalAccessToken.issue(people.owner, "laptop", scopes=["read", "write"])
+    data = os.urandom(200_000)
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"d.bin": data})
+    lfs_client.run("push", remote(hub, dataset, people.owner, token), "master", cwd=work)
+
+    clone = tmp_path / "clone"
+    url = remote(hub, dataset, people.owner, token)
+    lfs_client.run("clone", url, str(clone), extra_env={"GIT_LFS_SKIP_SMUDGE": "1"})
+    assert (clone / "d.bin").read_bytes().startswith(b"version https://git-lfs")
+    lfs_client.run("lfs", "pull", cwd=clone)
+    assert (clone / "d.bin").read_bytes() == data
+
+
+def test_private_lfs_is_refused_to_anonymous_and_hidden_from_outsiders(
+    hub, lfs_client, dataset, people, tmp_path
+):
+    data = os.urandom(10_000)
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"d.bin": data})
+    lfs_client.run("push", remote(hub, dataset, people.owner, PASSWORD), "master", cwd=work)
+    batch = f"{hub.url}{dataset.clone_path()}/info/lfs/objects/batch"
+    body = {"operation": "download", "objects": [{"oid": sha256(data), "size": len(data)}]}
+    assert lfs_post(batch, body)[0] == 401
+    assert lfs_post(batch, body, people.outsider.username, PASSWORD)[0] == 404
+    status, answer = lfs_post(batch, body, people.reader.username, PASSWORD)
+    assert status == 200 and "download" in answer["objects"][0]["actions"]
+    # and with the real client: the reader may fetch, but not upload
+    upload = {"operation": "upload", "objects": [{"oid": sha256(data), "size": len(data)}]}
+    status, answer = lfs_post(batch, upload, people.reader.username, PASSWORD)
+    assert status == 403 and "read access only" in answer["message"]
+
+
+def test_a_read_token_cannot_upload_and_an_internal_write_credential_can(
+    hub, lfs_client, dataset, people, tmp_path
+):
+    _, read_token = PersonalAccessToken.issue(people.owner, "ci", scopes=["read"])
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"d.bin": os.urandom(50_000)})
+    refused = lfs_client.run(
+        "push", remote(hub, dataset, people.owner, read_token), "master", cwd=work, check=False
+    )
+    assert refused.returncode != 0
+    assert "scope" in refused.stderr, refused.stderr
+    assert not LfsObject.objects.exists()
+
+    # A run worker's credential for this repository only, as issued by the platform.
+    worker = issue_internal_token(people.writer, [dataset.credential_resource], scopes=["write"])
+    lfs_client.run("push", remote(hub, dataset, people.writer, worker), "master", cwd=work)
+    reader = issue_internal_token(people.reader, [dataset.credential_resource])
+    clone = tmp_path / "clone"
+    lfs_client.run("clone", remote(hub, dataset, people.reader, reader), str(clone))
+    assert (clone / "d.bin").read_bytes() == (work / "d.bin").read_bytes()
+    other = issue_internal_token(people.owner, ["repo:999999"], scopes=["write"])
+    batch = f"{hub.url}{dataset.clone_path()}/info/lfs/objects/batch"
+    oid = sha256((work / "d.bin").read_bytes())
+    body = {"operation": "download", "objects": [{"oid": oid, "size": 50_000}]}
+    assert lfs_post(batch, body, "worker", other)[0] == 404
+
+
+def test_a_corrupted_upload_is_refused_and_leaves_nothing(
+    hub, lfs_client, dataset, people, tmp_path
+):
+    data = os.urandom(100_000)
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"d.bin": data})
+    # Damage the client's copy of the object: the bytes no longer match the pointer's oid.
+    oid = sha256(data)
+    local = work / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+    local.write_bytes(b"X" + data[1:])
+    lfs_client.run("config", "lfs.transfer.maxretries", "1", cwd=work)  # git-lfs backs off
+    refused = lfs_client.run(
+        "push", remote(hub, dataset, people.owner, PASSWORD), "master", cwd=work, check=False
+    )
+    assert refused.returncode != 0
+    assert "Upload refused" in refused.stderr, refused.stderr
+    assert not lfs_store().exists(oid) and not LfsObject.objects.exists()
+    assert list((lfs_store().incoming).glob("*")) == []
+
+    # The same over plain HTTP, with the link the batch API hands out.
+    batch = f"{hub.url}{dataset.clone_path()}/info/lfs/objects/batch"
+    body = {"operation": "upload", "objects": [{"oid": oid, "size": len(data)}]}
+    status, answer = lfs_post(batch, body, people.owner.username, PASSWORD)
+    upload = answer["objects"][0]["actions"]["upload"]
+    for damaged in (b"X" + data[1:], data[:-1]):
+        request = urllib.request.Request(
+            upload["href"], data=damaged, headers=upload["header"], method="PUT"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refusal:
+            urllib.request.urlopen(request, timeout=30)
+        assert refusal.value.code == 400
+        assert "Upload refused" in json.loads(refusal.value.read())["message"]
+    assert not lfs_store().exists(oid) and not LfsObject.objects.exists()
