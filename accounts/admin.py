@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .forms import AdminLoginForm
 from .models import PersonalAccessToken, User
 
 admin.site.register(User, UserAdmin)
+admin.site.login_form = AdminLoginForm  # throttled like the site's own login
 
 
 @admin.register(PersonalAccessToken)

@@ -18,6 +18,13 @@ from .internal import (
     verify_internal_token,
 )
 from .models import TOKEN_PREFIX, PersonalAccessToken, User
+from .throttle import (
+    check_login,
+    password_fingerprint,
+    record_failure,
+    remember,
+    remembered_user_id,
+)
 
 # What a credential may carry besides a password: a personal token or an internal one.
 Token = PersonalAccessToken | InternalToken
@@ -54,7 +61,22 @@ def check_token(raw: str) -> tuple[User, Token]:
     return token.user, token
 
 
-def check_basic(username: str, secret: str) -> tuple[User, Token | None]:
+def check_basic(
+    username: str, secret: str, address: str | None = None
+) -> tuple[User, Token | None]:
+    """Username + password or token. With the client's ``address``, failures are counted and
+    a throttled client is refused (Throttled) before any password is hashed."""
+    if address is not None:
+        check_login(address, username)
+    try:
+        return _check_basic(username, secret)
+    except CredentialsError:
+        if address is not None:
+            record_failure(address, username)
+        raise
+
+
+def _check_basic(username: str, secret: str) -> tuple[User, Token | None]:
     if secret.startswith((TOKEN_PREFIX, INTERNAL_TOKEN_PREFIX)):
         user, token = check_token(secret)
         # An internal credential names its user itself; workers may send any username.
@@ -65,9 +87,15 @@ def check_basic(username: str, secret: str) -> tuple[User, Token | None]:
         ):
             raise CredentialsError("The token does not belong to this user.")
         return user, token
+    remembered = remembered_user_id(username, secret)
+    if remembered is not None:
+        user = User.objects.filter(pk=remembered[0], is_active=True).first()
+        if user is not None and password_fingerprint(user.password) == remembered[1]:
+            return user, None
     user = authenticate(username=username.lower(), password=secret)
     if user is None:
         raise CredentialsError("Invalid username or password.")
+    remember(username, secret, user.pk, user.password)
     return user, None
 
 

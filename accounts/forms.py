@@ -1,9 +1,41 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from . import throttle
 from .models import TOKEN_SCOPES, User
+
+
+class ThrottledLoginMixin:
+    """Refuse sign-ins from an address or for a username that failed too often lately,
+    before the password is hashed; count every failure."""
+
+    throttled: throttle.Throttled | None = None
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").lower()
+        address = throttle.client_address(self.request) if self.request else "unknown"
+        try:
+            throttle.check_login(address, username)
+        except throttle.Throttled as throttled:
+            self.throttled = throttled
+            raise forms.ValidationError(str(throttled), code="throttled") from None
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) == "invalid_login":
+                throttle.record_failure(address, username)
+            raise
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class SignupForm(UserCreationForm):

@@ -3,19 +3,42 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .forms import SignupForm, TokenForm
+from . import throttle
+from .forms import LoginForm, SignupForm, TokenForm
 from .models import PersonalAccessToken
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled (see accounts.throttle); a throttled attempt answers 429."""
+
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if not settings.ALLOW_SIGNUP:
         raise Http404("Sign-up is closed on this hub.")
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            throttle.check_signup(throttle.client_address(request))
+        except throttle.Throttled as throttled:
+            form.add_error(None, str(throttled))
+            response = render(request, "accounts/signup.html", {"form": form}, status=429)
+            response["Retry-After"] = str(throttled.retry_after)
+            return response
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -165,6 +165,29 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Shared by every process on the machine (throttle counters, remembered git credentials):
+# files in DATA_DIR by default, Redis with CACHE_URL=redis://...
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# Guessing limits (accounts.throttle): failed sign-ins (web, admin, git, API) per client
+# address and per username within a window; sign-ups per address per hour.
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 10)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
+SIGNUPS_PER_ADDRESS = env_int("SIGNUPS_PER_ADDRESS", 10)
+GIT_CREDENTIAL_CACHE_SECONDS = env_int("GIT_CREDENTIAL_CACHE_SECONDS", 60)
+
 # Platform behaviour
 ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 50 * 1024 * 1024)

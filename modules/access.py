@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from accounts.credentials import CredentialsError, Token, check_basic, parse_basic_header
+from accounts.throttle import Throttled, client_address
 
 from .models import Module
 
 
 @dataclass(frozen=True)
 class Denied:
-    status: int  # 401 (challenge), 403 or 404
+    status: int  # 401 (challenge), 403, 404 or 429 (too many failed sign-ins)
     message: str
+    retry_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ def authenticate(request: HttpRequest) -> Caller | Denied:
         parsed = parse_basic_header(header)
         if parsed is None:
             return Caller(None, None)
-        user, token = check_basic(*parsed)
+        user, token = check_basic(*parsed, address=client_address(request))
+    except Throttled as throttled:
+        return Denied(429, str(throttled), throttled.retry_after)
     except CredentialsError as error:
         return Denied(401, str(error))
     return Caller(user, token)

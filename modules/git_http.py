@@ -47,7 +47,10 @@ def _challenge(message: str) -> HttpResponse:
 def _refusal(denied: Denied) -> HttpResponse:
     if denied.status == 401:
         return _challenge(denied.message)
-    return _text(denied.status, denied.message)
+    response = _text(denied.status, denied.message)
+    if denied.retry_after:
+        response["Retry-After"] = str(denied.retry_after)
+    return response
 
 
 @csrf_exempt
@@ -65,7 +68,7 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
 
     caller = authenticate(request)
     if isinstance(caller, Denied):
-        return _challenge(caller.message)
+        return _refusal(caller) if caller.status == 429 else _challenge(caller.message)
     lookup = find_module(namespace, slug)
     denied = authorize(lookup.module, caller, write=service == "git-receive-pack")
     if denied is not None:

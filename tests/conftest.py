@@ -48,6 +48,14 @@ def wait_for_other_sessions_to_close(connection, timeout: float = 10) -> None:
             time.sleep(0.1)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters and remembered credentials live in the shared cache: start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def git_client(tmp_path) -> GitClient:
     if GIT is None:
