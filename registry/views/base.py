@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, check_token, parse_basic_header
 from accounts.models import User
+from accounts.throttle import Throttled, client_address
 from mlreef.http_body import request_body
 from modules.models import Module
 
@@ -75,7 +76,7 @@ def authenticate(request: HttpRequest) -> Caller:
     value = value.strip()
     try:
         if scheme.lower() == "basic":
-            user, token = check_basic(*parse_basic_header(header))
+            user, token = check_basic(*parse_basic_header(header), address=client_address(request))
             return Caller(user=user, token=token)
         if scheme.lower() == "bearer" and value.startswith(("mlr_", "mlri_")):
             user, token = check_token(value)
@@ -83,7 +84,7 @@ def authenticate(request: HttpRequest) -> Caller:
         if scheme.lower() == "bearer":
             claims = tokens.verify(value)
             return caller_from_claims(claims)
-    except (CredentialsError, tokens.InvalidRegistryToken) as error:
+    except (CredentialsError, Throttled, tokens.InvalidRegistryToken) as error:
         raise AuthenticationFailed(str(error)) from None
     raise AuthenticationFailed("Unsupported authorization scheme; use Bearer or Basic.")
 

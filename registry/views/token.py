@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, parse_basic_header
+from accounts.throttle import Throttled, client_address
 
 from .. import tokens
 from ..access import allowed_actions, find_module
@@ -62,8 +63,8 @@ def token(request: HttpRequest) -> HttpResponse:
             if request.POST.get("grant_type") == "password":
                 parsed = (request.POST.get("username", ""), request.POST.get("password", ""))
         if parsed is not None:
-            user, credential = check_basic(*parsed)
-    except CredentialsError as error:
+            user, credential = check_basic(*parsed, address=client_address(request))
+    except (CredentialsError, Throttled) as error:
         return oci_error("UNAUTHORIZED", str(error), 401)
     service = request.GET.get("service") or request.POST.get("service") or ""
     if service and service not in (settings.REGISTRY_TOKEN_SERVICE,):
