@@ -257,7 +257,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Publishing: how module images are built and where they are pushed.
-IMAGE_BUILDER = env_str("IMAGE_BUILDER", "publishing.builders.DockerBuilder")
+# "auto": the daemonless builder (no Docker engine); "docker", or a dotted path to a builder class.
+IMAGE_BUILDER = env_str("IMAGE_BUILDER", "auto")
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
 REGISTRY_URL = env_str("REGISTRY_URL", "127.0.0.1:5000")
 REGISTRY_USERNAME = env_str("REGISTRY_USERNAME", "")
@@ -268,6 +269,10 @@ BUILD_PIP_INDEX_URL = env_str("BUILD_PIP_INDEX_URL", "")
 BUILD_PIP_EXTRA_INDEX_URL = env_str("BUILD_PIP_EXTRA_INDEX_URL", "")
 _system_ca = "/etc/ssl/certs/ca-certificates.crt"
 BUILD_CA_BUNDLE = env_str("BUILD_CA_BUNDLE", _system_ca if Path(_system_ca).exists() else "")
+# The build worker's own cache (dependency layers, pip's downloads); nothing in it is shared.
+BUILD_CACHE_DIR = Path(env_str("BUILD_CACHE_DIR", str(DATA_DIR / "build-cache")))
+# How build workers reach the hub's git over HTTP when they do not share its disk.
+BUILD_HUB_URL = env_str("BUILD_HUB_URL", "")
 PUBLISH_HEARTBEAT_TIMEOUT = env_int("PUBLISH_HEARTBEAT_TIMEOUT", 600)
 PUBLISH_LOG_LIMIT = env_int("PUBLISH_LOG_LIMIT", 5 * 1024 * 1024)
 PUBLISH_PUSH_RETRIES = env_int("PUBLISH_PUSH_RETRIES", 3)

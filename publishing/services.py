@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
-import subprocess
-import tarfile
 import tempfile
 import traceback
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -27,8 +26,14 @@ from modules import services as module_services
 from modules.models import Module
 from modules.repository import NotFound, RepositoryError, validate_path
 
-from . import config, registry
-from .builders import BuildPlatformError, BuildRequest, BuildUserError, get_builder
+from . import config, registry, source
+from .builders import (
+    BuildPlatformError,
+    BuildRequest,
+    BuildUserError,
+    builder_path,
+    get_builder,
+)
 from .logs import Cancelled, PublicationLog
 from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status
 from .reader import EntrypointError, convention_problem, read_entrypoint
@@ -50,30 +55,7 @@ def export_commit(module: Module, sha: str, target: Path) -> list[str]:
 
     Returns what was left out, for the log.
     """
-    target.mkdir(parents=True, exist_ok=True)
-    # Streamed from git into tar: a large repository never sits in memory.
-    process = subprocess.Popen(
-        [settings.GIT_BINARY, "--git-dir", str(module.repository_path), "archive", sha],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        with tarfile.open(fileobj=process.stdout, mode="r|") as tar:
-            tar.extractall(target, filter="tar")
-    finally:
-        if process.poll() is None and process.stdout is not None:
-            process.stdout.read()  # let git finish writing whatever tar did not need
-    if process.wait() != 0:
-        raise RepositoryError(f"git archive {sha[:10]} failed: {process.stderr.read().decode()}")
-    dropped = []
-    root = target.resolve()
-    for path in sorted(target.rglob("*")):
-        if path.is_symlink():
-            resolved = path.resolve()
-            if not resolved.is_relative_to(root):
-                dropped.append(path.relative_to(target).as_posix())
-                path.unlink()
-    return dropped
+    return source.export(module.repository_path, sha, target).dropped
 
 
 def read_parameters(module: Module, sha: str, entrypoint: str) -> dict:
@@ -182,7 +164,7 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
             requirements_path=validate_path(request.requirements_path),
             parameter_visibility={name: False for name in request.hidden_parameters},
             base_environment=environment,
-            builder=settings.IMAGE_BUILDER.rsplit(".", 1)[-1],
+            builder=builder_path().rsplit(".", 1)[-1],
             published_by=user,
         )
         _append(
@@ -302,6 +284,31 @@ def _append(publication: Publication, text: str) -> None:
 
 
 # -- running (the Celery task's body) ---------------------------------------------------------
+BUILD_FOLDER_PREFIX = "mlreef-build-"
+
+
+def sweep_build_folders() -> int:
+    """Remove build folders left by killed workers (their process is gone); at worker start."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{BUILD_FOLDER_PREFIX}*"):
+        pid = folder.name[len(BUILD_FOLDER_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass
 class BuildRun:
     """Per-run state, kept off the task object (Celery reuses task instances)."""
@@ -310,6 +317,7 @@ class BuildRun:
     log: PublicationLog
     workdir: Path
     request: BuildRequest | None = None
+    epoch: int = 0  # the commit time
 
 
 def run_publication(publication_id: int) -> None:
@@ -324,7 +332,7 @@ def run_publication(publication_id: int) -> None:
         return  # cancelled while queued, or a redelivered message for a run already taken
     publication.started_at = publication.heartbeat_at = now
     log = PublicationLog(publication, secrets=_secrets())
-    with tempfile.TemporaryDirectory(prefix="mlreef-build-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{BUILD_FOLDER_PREFIX}{os.getpid()}-") as tmp:
         run = BuildRun(publication, log, Path(tmp))
         builder = None
         try:
@@ -380,8 +388,9 @@ def _clone(run: BuildRun) -> Path:
     publication = run.publication
     code = run.workdir / "context" / "code"
     run.log.write(f"Checking out {publication.commit_sha} of {publication.module.full_name}")
-    dropped = export_commit(publication.module, publication.commit_sha, code)
-    for path in dropped:
+    checked_out = source.checkout(publication.module, publication.commit_sha, code)
+    run.epoch = checked_out.epoch
+    for path in checked_out.dropped:
         run.log.write(f"Left out {path}: a symlink pointing outside the repository", important=True)
     count = sum(1 for p in code.rglob("*") if p.is_file())
     run.log.write(f"{count} files checked out (without .git)")
@@ -466,7 +475,6 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
     labels = {
         "org.opencontainers.image.source": f"{public_url}{module.get_absolute_url()}",
         "org.opencontainers.image.revision": publication.commit_sha,
-        "org.opencontainers.image.version": str(publication.version),
         "org.opencontainers.image.title": module.name,
         "ai.mlreef.module": module.full_name,
         "ai.mlreef.kind": module.kind,
@@ -481,12 +489,22 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
         build_args["PIP_INDEX_URL"] = settings.BUILD_PIP_INDEX_URL
     if settings.BUILD_PIP_EXTRA_INDEX_URL:
         build_args["PIP_EXTRA_INDEX_URL"] = settings.BUILD_PIP_EXTRA_INDEX_URL
-    for line in dockerfile.splitlines():
-        run.log.write(f"Dockerfile | {line}")
     Publication.objects.filter(pk=publication.pk).update(
         image_reference=f"{repository}:{publication.version}"
     )
-    return BuildRequest(context, "Dockerfile.mlreef", repository, tags, labels, build_args)
+    return BuildRequest(
+        context,
+        "Dockerfile.mlreef",
+        repository,
+        tags,
+        labels,
+        build_args,
+        base_image=publication.base_environment.image,
+        python_version=publication.base_environment.python_version,
+        requirements_path=publication.requirements_path,
+        entrypoint=publication.entrypoint,
+        source_date_epoch=run.epoch,
+    )
 
 
 def _push(run: BuildRun, builder) -> str:

@@ -14,7 +14,14 @@ from django.db import connections
 
 from accounts.models import User
 from modules import services
-from tests.helpers import GIT, GitClient, database_url, free_port, start_gunicorn, wait_for_port
+from tests.helpers import (
+    GIT,
+    GitClient,
+    RegistryServer,
+    database_url,
+    start_gunicorn,
+    start_registry,
+)
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -134,26 +141,38 @@ def docker_engine():
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory):
+def registry_server(tmp_path_factory) -> RegistryServer:
     """A real CNCF distribution registry (Debian's docker-registry) on a free port."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
+    if shutil.which("docker-registry") is None:
         pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    folder = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    (folder / "config.yml").write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    log = open(folder / "registry.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [binary, "serve", str(folder / "config.yml")], stdout=log, stderr=subprocess.STDOUT
-    )
-    wait_for_port(port, process)
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    server = start_registry(tmp_path_factory.mktemp("registry"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(registry_server) -> str:
+    """The test registry's ``host:port``."""
+    return registry_server.host
+
+
+ROOTFS = Path(os.environ.get("MLREEF_TEST_ROOTFS", "/var/cache/mlreef/rootfs-bookworm"))
+
+
+@pytest.fixture(scope="session")
+def registry_base(registry) -> str:
+    """The base image ``mlreef/python:3.11`` in the test registry, written from the debootstrap
+    root file system by the daemonless path (``manage.py base_environment --rootfs``)."""
+    from publishing.builders.daemonless.base_image import import_rootfs
+    from publishing.oci.client import RegistryClient
+
+    if not (ROOTFS / "usr" / "bin" / "python3").exists():
+        pytest.skip(f"no root file system with Python at {ROOTFS} (.ci/run makes it)")
+    client = RegistryClient(registry)
+    try:
+        return import_rootfs(ROOTFS, BASE_IMAGE, client, lambda *args, **kwargs: None)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -170,6 +189,9 @@ def celery_worker(django_db_setup, django_db_blocker, registry, tmp_path_factory
         "DATA_DIR": str(settings.DATA_DIR),
         "REGISTRY_URL": registry,
         "PUBLISH_PUSH_RETRIES": "2",
+        # The default (daemonless) builder needs no engine: prove it by pointing nowhere.
+        "IMAGE_BUILDER": "auto",
+        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
     }
     log = open(log_path, "wb")  # noqa: SIM115
     process = subprocess.Popen(

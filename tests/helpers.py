@@ -109,6 +109,37 @@ def start_gunicorn(db: dict, log_path: Path, extra_env: dict | None = None) -> L
 
 
 @dataclass
+class RegistryServer:
+    host: str
+    storage: Path
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def start_registry(folder: Path, storage: Path | None = None, read_only: bool = False):
+    """Debian's docker-registry on a free port; ``read_only`` refuses every push."""
+    port = free_port()
+    storage = storage or folder / "data"
+    maintenance = "  maintenance:\n    readonly:\n      enabled: true\n" if read_only else ""
+    (folder / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {storage}\n  delete:\n    enabled: true\n{maintenance}"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    log = open(folder / "registry.log", "wb")  # noqa: SIM115 - kept open for its lifetime
+    process = subprocess.Popen(
+        [shutil.which("docker-registry") or "docker-registry", "serve", str(folder / "config.yml")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process)
+    return RegistryServer(f"127.0.0.1:{port}", storage, process)
+
+
+@dataclass
 class GitClient:
     """The real git command line, isolated from the machine's config and credential helpers."""
 

@@ -6,6 +6,7 @@ from .base import (
     BuildUserError,
     ImageBuilder,
     LogFunction,
+    builder_path,
     get_builder,
 )
 from .docker import DockerBuilder
@@ -17,5 +18,6 @@ __all__ = [
     "DockerBuilder",
     "ImageBuilder",
     "LogFunction",
+    "builder_path",
     "get_builder",
 ]

@@ -33,6 +33,12 @@ class BuildRequest:
     tags: list[str]
     labels: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # What a builder without a Dockerfile needs (the code is in context_dir / "code").
+    base_image: str = ""
+    python_version: str = ""
+    requirements_path: str = "requirements.txt"
+    entrypoint: str = ""
+    source_date_epoch: int = 0  # the commit time: every timestamp in the image
 
     @property
     def primary(self) -> str:
@@ -55,5 +61,17 @@ class ImageBuilder(ABC):
         """Forget local tags of this build (the layers stay cached for the next one)."""
 
 
+BUILDERS = {
+    "auto": "publishing.builders.daemonless.DaemonlessBuilder",
+    "daemonless": "publishing.builders.daemonless.DaemonlessBuilder",
+    "docker": "publishing.builders.docker.DockerBuilder",
+}
+
+
+def builder_path() -> str:
+    """IMAGE_BUILDER: ``auto`` (the daemonless builder), a short name, or a dotted path."""
+    return BUILDERS.get(settings.IMAGE_BUILDER, settings.IMAGE_BUILDER)
+
+
 def get_builder() -> ImageBuilder:
-    return import_string(settings.IMAGE_BUILDER)()
+    return import_string(builder_path())()

@@ -25,6 +25,8 @@ class DockerBuilder(ImageBuilder):
             ) from None
 
     def build(self, request: BuildRequest, log: LogFunction) -> str:
+        for line in (request.context_dir / request.dockerfile).read_text().splitlines():
+            log(f"Dockerfile | {line}")
         image_id = ""
         last_step = ""
         stream = self.client.build(

@@ -1,7 +1,9 @@
 """Register a base environment, optionally importing its image from a root file system.
 
 No image can be pulled on an air-gapped install, so ``--rootfs DIR`` turns a directory made by
-debootstrap (or any unpacked root file system with Python) into an image with ``docker import``.
+debootstrap (or any unpacked root file system with Python) into a one-layer image written
+straight into the registry (deterministic, no Docker engine); ``--docker`` also imports it into
+the Docker engine, for the Docker builder.
 
     python manage.py base_environment python-3.11 --image mlreef/python:3.11 --python 3.11 \\
         --rootfs /var/cache/mlreef/rootfs-bookworm --description "Debian bookworm, CPU"
@@ -31,12 +33,28 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="")
         parser.add_argument("--rootfs", help="Root file system directory to import as the image")
         parser.add_argument("--inactive", action="store_true", help="Hide it from the wizard")
+        parser.add_argument(
+            "--docker", action="store_true", help="With --rootfs: also import into Docker"
+        )
 
     def handle(
-        self, *args, name, image, python, accelerator, description, rootfs, inactive, **options
+        self,
+        *args,
+        name,
+        image,
+        python,
+        accelerator,
+        description,
+        rootfs,
+        inactive,
+        docker,
+        **options,
     ) -> None:
         if rootfs:
-            self._import(Path(rootfs), image)
+            self._check_rootfs(Path(rootfs))
+            self._write_to_registry(Path(rootfs), image)
+            if docker:
+                self._import(Path(rootfs), image)
         environment, created = BaseEnvironment.objects.update_or_create(
             name=name,
             defaults={
@@ -49,9 +67,25 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{'Created' if created else 'Updated'} base environment {environment}")
 
-    def _import(self, rootfs: Path, image: str) -> None:
+    def _check_rootfs(self, rootfs: Path) -> None:
         if not (rootfs / "usr" / "bin").is_dir():
             raise CommandError(f"{rootfs} does not look like a root file system (no usr/bin).")
+
+    def _write_to_registry(self, rootfs: Path, image: str) -> None:
+        from publishing.builders.daemonless.base_image import import_rootfs
+        from publishing.builders.daemonless.builder import registry_client
+        from publishing.oci.client import RegistryError
+
+        client = registry_client()
+        try:
+            digest = import_rootfs(rootfs, image, client, self.stdout.write)
+        except (RegistryError, ValueError) as error:
+            raise CommandError(f"Could not write {image} to {client.registry}: {error}") from None
+        finally:
+            client.close()
+        self.stdout.write(f"Wrote {rootfs} as {client.registry}/{image} ({digest})")
+
+    def _import(self, rootfs: Path, image: str) -> None:
         import docker
 
         client = docker.APIClient(base_url=settings.DOCKER_HOST, timeout=600)

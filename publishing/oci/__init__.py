@@ -1,0 +1,1 @@
+"""OCI images without a Docker engine: a registry client and reproducible layers."""
