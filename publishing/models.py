@@ -52,7 +52,11 @@ FINAL_STATUSES = (Status.PUBLISHED, Status.FAILED, Status.CANCELLED)
 
 # Names of the builders shipped with the hub, as users know them; others are spelled out from
 # their class name.
-BUILDER_LABELS = {"DockerBuilder": "Docker engine", "FakeBuilder": "test builder"}
+BUILDER_LABELS = {
+    "DaemonlessBuilder": "daemonless (no Docker engine)",
+    "DockerBuilder": "Docker engine",
+    "FakeBuilder": "test builder",
+}
 
 
 class Publication(models.Model):
