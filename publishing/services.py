@@ -36,7 +36,7 @@ from .builders import (
 )
 from .logs import Cancelled, PublicationLog
 from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status
-from .reader import EntrypointError, convention_problem, read_entrypoint
+from .reader import EntrypointError, convention_problem, read_entrypoint_isolated
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def read_parameters(module: Module, sha: str, entrypoint: str) -> dict:
     """The reader's result for ``entrypoint`` at ``sha`` (raises EntrypointError)."""
     with tempfile.TemporaryDirectory() as tmp:
         export_commit(module, sha, Path(tmp))
-        return read_entrypoint(Path(tmp) / entrypoint, Path(tmp))
+        return read_entrypoint_isolated(Path(tmp) / entrypoint, Path(tmp))
 
 
 def existing_choices(module: Module, ref: str) -> config.PublishChoices | None:
@@ -190,9 +190,9 @@ def _write_config(
         root = Path(tmp)
         export_commit(module, sha, root)
         try:
-            parameters = read_entrypoint(root / request.entrypoint, root)["parameters"]
+            parameters = read_entrypoint_isolated(root / request.entrypoint, root)["parameters"]
             inference = (
-                read_entrypoint(root / request.inference_entrypoint, root)["parameters"]
+                read_entrypoint_isolated(root / request.inference_entrypoint, root)["parameters"]
                 if request.inference_entrypoint
                 else []
             )
@@ -401,7 +401,7 @@ def _parse(run: BuildRun, code: Path) -> list[dict]:
     publication = run.publication
     run.log.write(f"Reading the parameters of {publication.entrypoint} (the code is not run)")
     try:
-        result = read_entrypoint(code / publication.entrypoint, code)
+        result = read_entrypoint_isolated(code / publication.entrypoint, code)
     except EntrypointError as error:
         raise UserError(f"Cannot read {publication.entrypoint}: {error}") from None
     for warning in result["warnings"]:

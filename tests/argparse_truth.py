@@ -49,10 +49,15 @@ def plain(value):
     if isinstance(value, (set, frozenset)):
         return sorted(plain(v) for v in value)
     if isinstance(value, dict):
-        return list(value)
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, range):
         return list(value)
     return value
+
+
+def choices_of(action: argparse.Action):
+    """What the command line accepts: a dict's keys, anything else as given."""
+    return list(action.choices) if isinstance(action.choices, dict) else action.choices
 
 
 def describe(action: argparse.Action) -> dict | None:
@@ -75,7 +80,7 @@ def describe(action: argparse.Action) -> dict | None:
         "nargs": action.nargs,
         "default": plain(action.default),
         "required": action.required,
-        "choices": None if action.choices is None else plain(action.choices),
+        "choices": None if action.choices is None else plain(choices_of(action)),
         "help": action.help,
     }
 

@@ -367,3 +367,14 @@ def test_a_parser_factory_that_is_never_called_is_still_read(tmp_path):
     read = read_entrypoint(tmp_path / "train.py", tmp_path)
     assert [p["name"] for p in read["parameters"]] == ["input_path", "output_path"]
     assert "get_parser()" in read["warnings"][0]["message"]
+
+
+def test_a_declared_source_encoding_is_honoured(tmp_path):
+    (tmp_path / "train.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nimport argparse\np = argparse.ArgumentParser()\n"
+        b'p.add_argument("--caf\xe9", help="\xe9t\xe9", default=os.sep)\np.parse_args()\n'
+    )
+    read = read_entrypoint("train.py", tmp_path)
+    assert read["parameters"][0]["flags"] == ["--café"]
+    assert read["parameters"][0]["help"] == "été"
+    assert read["parameters"][0]["default"] == {"expr": "os.sep"}  # exact text, offsets right

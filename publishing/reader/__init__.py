@@ -11,17 +11,22 @@ reported as a warning with its line number, never a crash.
 The parts: ``source`` (reading and parsing a file), ``values`` (the abstract values),
 ``modules``/``statements``/``expressions`` (the evaluation), ``argparse_model`` (what
 ArgumentParser calls build), ``decorators`` (MLReef's legacy ``@parameter``), ``reader`` (one
-read, end to end) and ``convention`` (what publishing requires of the result).
+read, end to end), ``budget`` and ``computation`` (what one read may compute), ``sandbox`` and
+``worker`` (a read in a child process with time and memory limits, for web requests and builds)
+and ``convention`` (what publishing requires of the result).
 """
 
 from .convention import CONVENTION_FLAGS, convention_problem
 from .reader import EntrypointReader, read_entrypoint
+from .sandbox import ReaderLimitError, read_entrypoint_isolated
 from .source import EntrypointError
 
 __all__ = [
     "CONVENTION_FLAGS",
     "EntrypointError",
     "EntrypointReader",
+    "ReaderLimitError",
     "convention_problem",
     "read_entrypoint",
+    "read_entrypoint_isolated",
 ]

@@ -23,7 +23,6 @@ from .values import (
     Parser,
     Subparsers,
     Unknown,
-    is_constant,
     to_json,
 )
 
@@ -38,12 +37,7 @@ class ArgparseModel:
             if (
                 isinstance(value, FunctionRef)
                 and value.module is module
-                and any(
-                    isinstance(node, (ast.Name, ast.Attribute))
-                    and (getattr(node, "id", None) or getattr(node, "attr", None))
-                    == "ArgumentParser"
-                    for node in ast.walk(value.node)
-                )
+                and "ArgumentParser" in module.segment(value.node)  # cheaper than a walk
             ):
                 self._call_function(value, value.node, [], {}, Frame(module, module.globals))
                 if self.parsers:
@@ -148,7 +142,7 @@ class ArgparseModel:
                 f"time ({value.source}); kept as an expression.",
             )
             return {"expr": value.source}
-        if not is_constant(value):
+        if not self._constant(value):
             source = frame.module.segment(node)
             self._warn(
                 frame.module,
@@ -167,6 +161,8 @@ class ArgparseModel:
     def _add_argument(self, parser: Parser, node: ast.Call, frame: Frame) -> None:  # noqa: C901
         module = frame.module
         args, kwargs, complete = self._call_arguments(node, frame)
+        if self.budget.exhausted:  # its arguments were cut short by the budget
+            return
         if not complete:
             self._warn(
                 module,
@@ -234,6 +230,10 @@ class ArgparseModel:
             value = kwargs["type"]
             if isinstance(value, Builtin) and value.name in BUILTIN_TYPES:
                 type_name = value.name
+            elif isinstance(value, FunctionRef) and not (
+                type_node is not None and module.segment(type_node).endswith(value.node.name)
+            ):  # passed through a variable (a loop over a table of types): its own name
+                type_name = value.node.name
             elif type_node is not None:
                 type_name = module.segment(type_node)
             else:
@@ -262,7 +262,7 @@ class ArgparseModel:
             required = nargs not in ("?", "*") or (nargs == "*" and "default" not in kwargs)
         else:
             required_value = kwargs.get("required", False)
-            if is_constant(required_value):
+            if self._constant(required_value):
                 required = bool(required_value)
             else:
                 self._warn(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .source import LoadedModule
-from .values import Frame, is_constant
+from .source import LoadedModule, statements_of
+from .values import Frame
 
 
 class Decorators:
@@ -16,7 +16,7 @@ class Decorators:
         """Read ``@parameter(name, type, required, defaultValue, description)`` decorators."""
         frame = Frame(module, module.globals)
         parameters = []
-        for node in ast.walk(module.tree):
+        for node in statements_of(module.tree.body):
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for decorator in node.decorator_list:
@@ -56,7 +56,7 @@ class Decorators:
                             fields.get("defaultValue"), param_name, decorator, frame, what="default"
                         ),
                         "required": bool(fields.get("required", False))
-                        if is_constant(fields.get("required", False))
+                        if self._constant(fields.get("required", False))
                         else False,
                         "choices": None,
                         "help": fields.get("description")

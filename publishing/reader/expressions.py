@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from .budget import MAX_NESTING, MAX_STEPS, MAX_TOTAL_SIZE
+from .computation import STRUCTURAL_METHODS
 from .values import (
     ARGPARSE,
     MAX_CALL_DEPTH,
@@ -27,16 +29,48 @@ from .values import (
     Subparsers,
     SuperRef,
     Unknown,
-    is_constant,
 )
 
 
 class Expressions:
     """Mixin of EntrypointReader: evaluate an expression in a frame."""
 
-    def _eval(self, node: ast.expr | None, frame: Frame) -> Any:  # noqa: C901 - a dispatcher
+    def _eval(self, node: ast.expr | None, frame: Frame) -> Any:
+        """Every evaluation is a step of the budget; past it, or nested too deeply, the
+        expression is kept as its source text."""
         if node is None:
             return None
+        budget = self.budget
+        if not budget.step():
+            return self._out_of_budget(node, frame)
+        if budget.nesting >= MAX_NESTING:
+            self._warn(
+                frame.module,
+                node.lineno,
+                "This expression nests too deeply for the reader; kept as an expression.",
+            )
+            return Unknown(frame.module.segment(node))
+        budget.nesting += 1
+        try:
+            return self._eval_node(node, frame)
+        finally:
+            budget.nesting -= 1
+
+    def _out_of_budget(self, node: ast.AST, frame: Frame) -> Unknown:
+        """Past the budget: warn once for the whole file (a loop's share warns for itself)."""
+        if self.budget.steps >= MAX_STEPS or self.budget.size >= MAX_TOTAL_SIZE:
+            if not self.budget_warned:
+                self.budget_warned = True
+                self._warn(
+                    frame.module,
+                    getattr(node, "lineno", 1),
+                    f"The reader's budget ({MAX_STEPS:,} evaluation steps, {MAX_TOTAL_SIZE:,} "
+                    "items of values) is used up here; the rest of the file is kept as "
+                    "expressions and arguments it adds are missing.",
+                )
+        return Unknown(frame.module.segment(node) if isinstance(node, ast.expr) else "...")
+
+    def _eval_node(self, node: ast.expr, frame: Frame) -> Any:  # noqa: C901 - a dispatcher
         module = frame.module
         if isinstance(node, ast.Constant):
             return node.value
@@ -57,10 +91,12 @@ class Expressions:
                 else:
                     items.append(self._eval(element, frame))
             if isinstance(node, ast.Tuple):
-                return tuple(items)
+                return self._keep(tuple(items), node, frame)
             if isinstance(node, ast.Set):
-                return set(items) if is_constant(items) else Unknown(module.segment(node))
-            return items
+                if not self._constant(items):
+                    return Unknown(module.segment(node))
+                return self._keep(set(items), node, frame)
+            return self._keep(items, node, frame)
         if isinstance(node, ast.Dict):
             result = {}
             for key_node, value_node in zip(node.keys, node.values, strict=True):
@@ -71,17 +107,19 @@ class Expressions:
                     result.update(merged)
                     continue
                 key = self._eval(key_node, frame)
-                if not is_constant(key):
+                if not self._constant(key):
                     return Unknown(module.segment(node))
                 result[key] = self._eval(value_node, frame)
-            return result
+            return self._keep(result, node, frame)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return self._comprehension(node, frame)
         if isinstance(node, ast.BinOp):
             return self._binop(
                 node.op, self._eval(node.left, frame), self._eval(node.right, frame), node, frame
             )
         if isinstance(node, ast.UnaryOp):
             operand = self._eval(node.operand, frame)
-            if is_constant(operand):
+            if self._constant(operand):
                 try:
                     return {
                         ast.USub: lambda v: -v,
@@ -94,7 +132,7 @@ class Expressions:
             return Unknown(module.segment(node))
         if isinstance(node, ast.BoolOp):
             values = [self._eval(v, frame) for v in node.values]
-            if all(is_constant(v) for v in values):
+            if all(self._constant(v) for v in values):
                 result = values[0]
                 for value in values[1:]:
                     result = (
@@ -106,7 +144,7 @@ class Expressions:
             return self._compare(node, frame)
         if isinstance(node, ast.IfExp):
             test = self._eval(node.test, frame)
-            if is_constant(test):
+            if self._constant(test):
                 return self._eval(node.body if test else node.orelse, frame)
             return Unknown(module.segment(node))
         if isinstance(node, ast.JoinedStr):
@@ -114,7 +152,9 @@ class Expressions:
         if isinstance(node, ast.Subscript):
             container = self._eval(node.value, frame)
             index = self._eval(node.slice, frame)
-            if isinstance(container, (list, tuple, str, dict)) and is_constant(index):
+            if isinstance(container, (list, tuple, str, dict)) and (
+                self._constant(index) or isinstance(index, slice)
+            ):
                 try:
                     return container[index]  # type: ignore[index]
                 except (KeyError, IndexError, TypeError):
@@ -122,7 +162,7 @@ class Expressions:
             return Unknown(module.segment(node))
         if isinstance(node, ast.Slice):
             parts = [self._eval(p, frame) for p in (node.lower, node.upper, node.step)]
-            if all(is_constant(p) for p in parts):
+            if all(self._constant(p) for p in parts):
                 return slice(*parts)
             return Unknown(module.segment(node))
         if isinstance(node, ast.NamedExpr):
@@ -175,87 +215,11 @@ class Expressions:
         if found is not None:
             value = found[1]
             return BoundUserMethod(base, value) if isinstance(value, FunctionRef) else value
-        if is_constant(base) and node.attr in SAFE_METHODS.get(type(base), ()):
+        if node.attr in SAFE_METHODS.get(type(base), ()) and (
+            self._constant(base) or (node.attr in STRUCTURAL_METHODS and self._known(base))
+        ):
             return BoundMethod(base, node.attr)
         return Unknown(dotted)
-
-    def _binop(self, op: ast.operator, left: Any, right: Any, node: ast.AST, frame: Frame) -> Any:
-        if is_constant(left) and is_constant(right):
-            if isinstance(op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 256:
-                return Unknown(frame.module.segment(node))
-            if (
-                isinstance(op, ast.Mult)
-                and any(
-                    isinstance(v, int) and not isinstance(v, bool) and v > 100_000
-                    for v in (left, right)
-                )
-                and any(isinstance(v, (str, list, tuple, bytes)) for v in (left, right))
-            ):
-                return Unknown(frame.module.segment(node))
-            operators = {
-                ast.Add: lambda a, b: a + b,
-                ast.Sub: lambda a, b: a - b,
-                ast.Mult: lambda a, b: a * b,
-                ast.Div: lambda a, b: a / b,
-                ast.FloorDiv: lambda a, b: a // b,
-                ast.Mod: lambda a, b: a % b,
-                ast.Pow: lambda a, b: a**b,
-                ast.BitOr: lambda a, b: a | b,
-                ast.BitAnd: lambda a, b: a & b,
-            }
-            operation = operators.get(type(op))
-            if operation is not None:
-                try:
-                    return operation(left, right)
-                except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-                    pass
-        return Unknown(frame.module.segment(node))
-
-    def _compare(self, node: ast.Compare, frame: Frame) -> Any:
-        left = self._eval(node.left, frame)
-        comparators = [self._eval(c, frame) for c in node.comparators]
-        if not (is_constant(left) and all(is_constant(c) for c in comparators)):
-            return Unknown(frame.module.segment(node))
-        operations = {
-            ast.Eq: lambda a, b: a == b,
-            ast.NotEq: lambda a, b: a != b,
-            ast.Lt: lambda a, b: a < b,
-            ast.LtE: lambda a, b: a <= b,
-            ast.Gt: lambda a, b: a > b,
-            ast.GtE: lambda a, b: a >= b,
-            ast.In: lambda a, b: a in b,
-            ast.NotIn: lambda a, b: a not in b,
-            ast.Is: lambda a, b: a is b,
-            ast.IsNot: lambda a, b: a is not b,
-        }
-        try:
-            for op, right in zip(node.ops, comparators, strict=True):
-                if not operations[type(op)](left, right):
-                    return False
-                left = right
-        except TypeError:
-            return Unknown(frame.module.segment(node))
-        return True
-
-    def _fstring(self, node: ast.JoinedStr, frame: Frame) -> Any:
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                parts.append(str(value.value))
-                continue
-            assert isinstance(value, ast.FormattedValue)
-            inner = self._eval(value.value, frame)
-            spec = self._eval(value.format_spec, frame) if value.format_spec else ""
-            if not is_constant(inner) or not isinstance(spec, str):
-                return Unknown(frame.module.segment(node))
-            conversion = {115: str, 114: repr, 97: ascii}.get(value.conversion)
-            if conversion:
-                inner = conversion(inner)
-            try:
-                parts.append(format(inner, spec))
-            except (TypeError, ValueError):
-                return Unknown(frame.module.segment(node))
-        return "".join(parts)
 
     # -- calls ----------------------------------------------------------------------------------
     def _call_arguments(self, node: ast.Call, frame: Frame) -> tuple[list, dict, bool]:
@@ -291,6 +255,8 @@ class Expressions:
         ):
             return self._parser_method(function, node, frame)
         args, kwargs, complete = self._call_arguments(node, frame)
+        if self.budget.exhausted:  # its arguments were cut short: do not act on them
+            return Unknown(module.segment(node))
         if isinstance(function, ArgparseName):
             if function.name == "ArgumentParser":
                 return self._new_parser(node, args, kwargs, frame)
@@ -320,20 +286,9 @@ class Expressions:
             if isinstance(instance, Instance):
                 return SuperRef(instance, frame.function.owner)
         if isinstance(function, Builtin) and complete:
-            if all(is_constant(a) for a in args) and all(is_constant(v) for v in kwargs.values()):
-                try:
-                    return SAFE_BUILTINS[function.name](*args, **kwargs)
-                except Exception:  # noqa: BLE001 - user values may not fit; stay unknown
-                    return Unknown(module.segment(node))
-        if isinstance(function, BoundMethod) and complete and is_constant(function.target):
-            if all(is_constant(a) for a in args) and all(is_constant(v) for v in kwargs.values()):
-                try:
-                    result = getattr(function.target, function.name)(*args, **kwargs)
-                except Exception:  # noqa: BLE001
-                    return Unknown(module.segment(node))
-                if type(result).__name__ in ("dict_keys", "dict_values", "dict_items"):
-                    result = list(result)
-                return result
+            return self._call_builtin(function.name, args, kwargs, node, frame)
+        if isinstance(function, BoundMethod) and complete:
+            return self._call_method(function.target, function.name, args, kwargs, node, frame)
         passed = [a for a in [*args, *kwargs.values()] if isinstance(a, (Parser, Group))]
         if passed:
             self._warn(

@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 from .argparse_model import ArgparseModel
+from .budget import Budget
+from .computation import Computation
 from .decorators import Decorators
 from .expressions import Expressions
 from .modules import Modules
@@ -14,7 +16,7 @@ from .statements import Statements
 from .values import Parser
 
 
-class EntrypointReader(Modules, Statements, Expressions, ArgparseModel, Decorators):
+class EntrypointReader(Modules, Statements, Expressions, Computation, ArgparseModel, Decorators):
     """One read of one entry point; the mixins hold the parts (see the package docstring)."""
 
     def __init__(self, repo_root: Path) -> None:
@@ -28,6 +30,10 @@ class EntrypointReader(Modules, Statements, Expressions, ArgparseModel, Decorato
         self.call_stack: list[tuple[LoadedModule, ast.AST]] = []
         self.conditional = 0
         self.entry: LoadedModule | None = None
+        self.budget = Budget()
+        self.budget_warned = False
+        self.stopped_loops: set[ast.AST] = set()  # loops cut short, warned about once
+        self.builder_lines: dict[ast.AST, int | None] = {}  # skipped code that adds arguments
 
     # -- public -----------------------------------------------------------------------------
     def read(self, entrypoint: Path) -> dict:
@@ -40,9 +46,14 @@ class EntrypointReader(Modules, Statements, Expressions, ArgparseModel, Decorato
         module = LoadedModule(path.resolve(), relative, "__main__", raw.splitlines(True), tree)
         self.entry = module
         self.modules[module.path] = module
-        self._run_module(module)
-        if not self.parsers:
-            self._call_parser_factories(module)
+        try:
+            self._run_module(module)
+            if not self.parsers:
+                self._call_parser_factories(module)
+        except RecursionError:  # the nesting limit should prevent it; never a crash
+            self._warn(module, self._entry_line(), "The code nests too deeply; reading stopped.")
+        except MemoryError:
+            raise EntrypointError(f"{relative}: too large for the reader's memory") from None
         parser = self._chosen_parser()
         parameters: list[dict] = []
         source = "argparse"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from .budget import MAX_NESTING
 from .source import LoadedModule
 from .values import (
-    MAX_LOOP_ITEMS,
     BreakLoop,
     ClassRef,
     ContinueLoop,
@@ -17,7 +17,6 @@ from .values import (
     Parser,
     ReturnValue,
     Unknown,
-    is_constant,
 )
 
 
@@ -28,7 +27,21 @@ class Statements:
         for statement in body:
             self._exec(statement, frame)
 
-    def _exec(self, node: ast.stmt, frame: Frame) -> None:  # noqa: C901 - a dispatcher
+    def _exec(self, node: ast.stmt, frame: Frame) -> None:
+        budget = self.budget
+        if not budget.step():
+            self._out_of_budget(node, frame)
+            return
+        if budget.nesting >= MAX_NESTING:
+            self._warn(frame.module, node.lineno, "Code nests too deeply for the reader; skipped.")
+            return
+        budget.nesting += 1
+        try:
+            self._exec_statement(node, frame)
+        finally:
+            budget.nesting -= 1
+
+    def _exec_statement(self, node: ast.stmt, frame: Frame) -> None:  # noqa: C901 - a dispatcher
         module = frame.module
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -120,7 +133,7 @@ class Statements:
 
     def _exec_if(self, node: ast.If, frame: Frame) -> None:
         test = self._eval(node.test, frame)
-        if is_constant(test):
+        if self._constant(test):
             self._exec_block(node.body if test else node.orelse, frame)
             return
         self.conditional += 1
@@ -131,39 +144,63 @@ class Statements:
             self.conditional -= 1
 
     def _exec_for(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
+        """Unroll a loop over known data, within half of what is left of the budget (nested
+        loops share it), so that a loop too long to read leaves the rest of the file readable."""
         iterable = self._eval(node.iter, frame)
         if isinstance(iterable, dict):
             iterable = list(iterable)
-        if not (
-            isinstance(iterable, (list, tuple, str, set, frozenset))
-            and is_constant(iterable)
-            and len(iterable) <= MAX_LOOP_ITEMS
-        ):
+        if not (isinstance(iterable, (list, tuple, str, set, frozenset)) and self._known(iterable)):
             self._warn_if_builds(
                 node, frame.module, f"a loop over '{frame.module.segment(node.iter)}'"
             )
             return
-        for item in iterable:
-            self._assign(node.target, item, frame)
-            try:
-                self._exec_block(node.body, frame)
-            except BreakLoop:
-                return
-            except ContinueLoop:
-                continue
-        self._exec_block(node.orelse, frame)
+        saved = self.budget.share()
+        done = 0
+        try:
+            for item in iterable:
+                if self.budget.exhausted:
+                    break
+                self._assign(node.target, item, frame)
+                try:
+                    self._exec_block(node.body, frame)
+                except BreakLoop:
+                    return
+                except ContinueLoop:
+                    pass
+                done += 1
+            else:
+                self._exec_block(node.orelse, frame)
+            stopped = self.budget.exhausted
+        finally:
+            self.budget.restore(saved)
+        if stopped and node not in self.stopped_loops:
+            self.stopped_loops.add(node)
+            self._warn(
+                frame.module,
+                node.lineno,
+                f"The loop over '{frame.module.segment(node.iter)}' is too long for the "
+                f"reader's budget: stopped after {done:,} of {len(iterable):,} items; what it "
+                "adds after that is missing.",
+            )
 
     def _warn_if_builds(self, node: ast.AST, module: LoadedModule, what: str) -> None:
-        for child in ast.walk(node):
-            if (
-                isinstance(child, ast.Call)
-                and isinstance(child.func, ast.Attribute)
-                and child.func.attr in ("add_argument", "add_parser", "set_defaults")
-            ):
-                self._warn(
-                    module,
-                    child.lineno,
-                    f"Arguments added in {what} (line "
-                    f"{node.lineno}) cannot be read statically and are missing.",
-                )
-                return
+        """Warn when code the reader skips would add arguments (looked up once per node)."""
+        if node not in self.builder_lines:
+            self.builder_lines[node] = next(
+                (
+                    child.lineno
+                    for child in ast.walk(node)
+                    if isinstance(child, ast.Call)
+                    and isinstance(child.func, ast.Attribute)
+                    and child.func.attr in ("add_argument", "add_parser", "set_defaults")
+                ),
+                None,
+            )
+        line = self.builder_lines[node]
+        if line is not None:
+            self._warn(
+                module,
+                line,
+                f"Arguments added in {what} (line "
+                f"{node.lineno}) cannot be read statically and are missing.",
+            )

@@ -11,7 +11,6 @@ from .source import LoadedModule
 
 SUPPRESS = "==SUPPRESS=="
 MAX_CALL_DEPTH = 40
-MAX_LOOP_ITEMS = 10_000
 PARSE_METHODS = {
     "parse_args",
     "parse_known_args",
@@ -226,16 +225,6 @@ SAFE_METHODS = {
     list: {"copy", "index", "count"},
     tuple: {"index", "count"},
 }
-
-
-def is_constant(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str, bytes, complex)):
-        return True
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return all(is_constant(item) for item in value)
-    if isinstance(value, dict):
-        return all(is_constant(k) and is_constant(v) for k, v in value.items())
-    return False
 
 
 def to_json(value: Any, source: str) -> Any:
