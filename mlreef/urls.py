@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import api as accounts_api
 from mlreef.api import ApiDocsView
 from modules import api as modules_api
+from modules import library
 from modules import views as module_views
 from modules.git_http import git_http
 from publishing import api as publishing_api
@@ -62,7 +63,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", module_views.library, name="library"),
+    path("", library.library, name="library"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include(api_patterns)),
@@ -80,6 +81,7 @@ urlpatterns = [
         r"^(?P<namespace>[^/]+)/(?P<slug>[^/]+?)(?:\.git)?/info/lfs/",
         include("modules.lfs.urls"),
     ),
+    path("<str:username>/", library.user_page, name="user-page"),
     path(f"{MODULE}/", module_views.module_detail, name="module-detail"),
     path(f"{MODULE}/blob/", module_views.blob, name="module-blob"),
     path(f"{MODULE}/raw/", module_views.raw, name="module-raw"),

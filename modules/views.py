@@ -9,8 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .file_templates import TEMPLATES
 from .forms import CollaboratorForm, ModuleForm, ModuleSettingsForm, NewFileForm, UploadForm
-from .models import DataType, Kind, Module
+from .models import Kind, Module
 from .rendering import (
     MARKDOWN_SUFFIXES,
     MAX_RENDERED_BYTES,
@@ -82,35 +80,6 @@ def module_context(request: HttpRequest, module: Module, ref: str | None = None)
         "can_write": module.can_write(request.user),
         "can_admin": module.can_admin(request.user),
     }
-
-
-def library(request: HttpRequest) -> HttpResponse:
-    modules = Module.objects.visible_to(request.user).select_related("owner")
-    query = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    data_type = request.GET.get("data_type", "")
-    if query:
-        modules = modules.filter(
-            Q(name__icontains=query) | Q(description__icontains=query) | Q(slug__icontains=query)
-        )
-    if kind:
-        modules = modules.filter(kind=kind)
-    if data_type:
-        # JSON containment is not on SQLite, so match the quoted value in the stored list.
-        modules = modules.filter(data_types__icontains=f'"{data_type}"')
-    page = Paginator(modules, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "modules/library.html",
-        {
-            "page": page,
-            "query": query,
-            "kind": kind,
-            "data_type": data_type,
-            "kinds": Kind.choices,
-            "data_types": DataType.choices,
-        },
-    )
 
 
 @login_required

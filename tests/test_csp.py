@@ -114,6 +114,7 @@ def page_urls(module) -> list[str]:
     return [
         "/",
         "/new/",
+        f"/{module.namespace}/",
         "/accounts/profile/",
         base,
         base + "?path=README.md",

@@ -54,3 +54,11 @@ def duration(value) -> str:
 def is_platform(parameter: dict) -> bool:
     """--input-path/--output-path: the platform always passes them, so they cannot be hidden."""
     return is_platform_parameter(parameter)
+
+
+@register.inclusion_tag("publishing/_latest_badge.html")
+def latest_version_badge(module) -> dict:
+    """The header's badge: the latest published version, or the newest one's status."""
+    newest = module.publications.order_by("-version").first()
+    latest = module.publications.filter(status=Status.PUBLISHED).order_by("-version").first()
+    return {"badge": latest or newest}
