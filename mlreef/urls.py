@@ -85,6 +85,7 @@ urlpatterns = [
     path(f"{MODULE}/", module_views.module_detail, name="module-detail"),
     path(f"{MODULE}/blob/", module_views.blob, name="module-blob"),
     path(f"{MODULE}/raw/", module_views.raw, name="module-raw"),
+    path(f"{MODULE}/thumbnail/", module_views.thumbnail, name="module-thumbnail"),
     path(f"{MODULE}/commits/", module_views.commits, name="module-commits"),
     path(f"{MODULE}/upload/", module_views.upload, name="module-upload"),
     path(f"{MODULE}/new-file/", module_views.new_file, name="module-new-file"),

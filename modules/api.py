@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import TokenScopePermission
 
+from . import content as file_content
 from . import services
 from .models import DataType, Kind, Module
-from .rendering import blob_response
 from .serializers import (
     BranchSerializer,
     CollaboratorSerializer,
@@ -217,4 +217,7 @@ class RawFileView(APIView):
         if not path:
             raise exceptions.ValidationError({"path": "A file path is required."})
         ref = request.query_params.get("ref") or module.default_branch
-        return blob_response(module.repository.open_blob(ref, path))
+        content = file_content.resolve(module, ref, path)
+        if not content.available:
+            raise Http404("This LFS file's object was never uploaded.")
+        return file_content.download(content)

@@ -134,6 +134,11 @@ class Module(models.Model):
         return self.kind == Kind.DATASET
 
     @property
+    def data_type_labels(self) -> list[str]:
+        labels = dict(DataType.choices)
+        return [labels.get(value, value) for value in self.data_types]
+
+    @property
     def is_publishable(self) -> bool:
         return not self.is_dataset
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db.models import Sum
 
 from .models import LfsObject, Module
+from .repository import RepositoryError
 
 
-class QuotaExceeded(Exception):
+class QuotaExceeded(RepositoryError):
     """The upload would take the namespace past its storage limit; the message says by how much."""
 
 

@@ -20,7 +20,7 @@ import git
 from django.conf import settings
 from gitdb import IStream
 
-from .lfs.pointers import MAX_POINTER_SIZE, parse_pointer
+from .lfs.pointers import MAX_POINTER_SIZE, Pointer, parse_pointer
 
 ZERO_SHA = "0" * 40
 MAX_NAME_BYTES = 255  # per path component, as in every common file system
@@ -81,8 +81,17 @@ class TreeEntry:
     name: str
     path: str
     type: str  # "tree" or "blob"
-    size: int | None
+    size: int | None  # for an LFS file, the size of the object, not of its pointer
     mode: str
+    sha: str = ""
+    lfs: bool = False
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    files: int
+    total_size: int  # LFS files counted at their objects' sizes
+    lfs_files: int
 
 
 @dataclass(frozen=True)
@@ -252,18 +261,94 @@ class Repository:
         obj = self._object(ref, path)
         if obj.type != "tree":
             raise NotFound(f"'{path}' is a file, not a directory.")
-        entries = [
-            TreeEntry(
-                name=item.name,
-                path=item.path,
-                type="tree" if item.type == "tree" else "blob",
-                size=item.size if item.type == "blob" else None,
-                mode=oct(item.mode)[2:],
+        items = [item for item in obj if item.type in ("tree", "blob")]
+        pointers = self._read_pointers(
+            [i.hexsha for i in items if i.type == "blob" and i.size <= MAX_POINTER_SIZE]
+        )
+        entries = []
+        for item in items:
+            pointer = pointers.get(item.hexsha)
+            size = None
+            if item.type == "blob":
+                size = pointer.size if pointer else item.size
+            entries.append(
+                TreeEntry(
+                    name=item.name,
+                    path=item.path,
+                    type="tree" if item.type == "tree" else "blob",
+                    size=size,
+                    mode=oct(item.mode)[2:],
+                    sha=item.hexsha,
+                    lfs=pointer is not None,
+                )
             )
-            for item in obj
-            if item.type in ("tree", "blob")
-        ]
         return sorted(entries, key=lambda e: (e.type != "tree", e.name.lower()))
+
+    def lfs_pointer(self, ref: str, path: str) -> Pointer | None:
+        """The LFS pointer stored at ``path``, or None for an ordinary file."""
+        obj = self._object(ref, path)
+        if obj.type != "blob" or obj.size > MAX_POINTER_SIZE:
+            return None
+        return parse_pointer(obj.data_stream.read())
+
+    def read_head(self, ref: str, path: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of a file (previews of large files)."""
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        return obj.data_stream.read(limit)
+
+    def blob_sha(self, ref: str, path: str) -> str:
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        return obj.hexsha
+
+    def file_summary(self, ref: str) -> FileSummary:
+        """Number of files and their total size at ``ref`` (one ls-tree, one cat-file)."""
+        sha = self.resolve(ref)
+        listed = subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), "ls-tree", "-r", "-l", "-z", sha],
+            capture_output=True,
+            check=True,
+        ).stdout
+        blobs: list[tuple[str, int]] = []
+        for record in listed.split(b"\0"):
+            meta, _, _name = record.partition(b"\t")
+            fields = meta.split()
+            if len(fields) == 4 and fields[1] == b"blob":
+                blobs.append((fields[2].decode(), int(fields[3])))
+        pointers = self._read_pointers([s for s, size in blobs if size <= MAX_POINTER_SIZE])
+        total = sum(pointers[s].size if s in pointers else size for s, size in blobs)
+        lfs_files = sum(1 for s, _size in blobs if s in pointers)
+        return FileSummary(files=len(blobs), total_size=total, lfs_files=lfs_files)
+
+    def _read_pointers(self, shas: list[str]) -> dict[str, Pointer]:
+        """Read small blobs in one ``git cat-file --batch``; the LFS pointers among them."""
+        unique = sorted(set(shas))
+        if not unique:
+            return {}
+        contents = subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), "cat-file", "--batch"],
+            input="\n".join(unique).encode() + b"\n",
+            capture_output=True,
+            check=True,
+        ).stdout
+        found: dict[str, Pointer] = {}
+        position = 0
+        while position < len(contents):
+            header_end = contents.index(b"\n", position)
+            header = contents[position:header_end].split(b" ")
+            if len(header) < 3:  # "<sha> missing"
+                position = header_end + 1
+                continue
+            size = int(header[2])
+            body = contents[header_end + 1 : header_end + 1 + size]
+            position = header_end + 1 + size + 1
+            pointer = parse_pointer(body)
+            if pointer is not None:
+                found[header[0].decode()] = pointer
+        return found
 
     def read_file(self, ref: str, path: str, max_size: int | None = None) -> bytes:
         obj = self._object(ref, path)
@@ -307,6 +392,8 @@ class Repository:
             capture_output=True,
             check=True,
         ).stdout
+        if not listed.strip():
+            return {}
         shas = b"\n".join(line.split(b" ", 1)[0] for line in listed.splitlines()) + b"\n"
         checked = subprocess.run(
             [
@@ -320,29 +407,11 @@ class Repository:
             check=True,
         ).stdout
         small = [
-            sha
+            sha.decode()
             for sha, kind, size in (line.split(b" ") for line in checked.splitlines())
             if kind == b"blob" and int(size) <= MAX_POINTER_SIZE
         ]
-        if not small:
-            return {}
-        contents = subprocess.run(
-            [settings.GIT_BINARY, *git_dir, "cat-file", "--batch"],
-            input=b"\n".join(small) + b"\n",
-            capture_output=True,
-            check=True,
-        ).stdout
-        found: dict[str, int] = {}
-        position = 0
-        while position < len(contents):
-            header_end = contents.index(b"\n", position)
-            size = int(contents[position:header_end].split(b" ")[2])
-            body = contents[header_end + 1 : header_end + 1 + size]
-            position = header_end + 1 + size + 1
-            pointer = parse_pointer(body)
-            if pointer is not None:
-                found[pointer.oid] = pointer.size
-        return found
+        return {p.oid: p.size for p in self._read_pointers(small).values()}
 
     # -- writing -----------------------------------------------------------------------------
     def commit_files(

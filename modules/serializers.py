@@ -67,8 +67,9 @@ class TreeEntrySerializer(serializers.Serializer):
     name = serializers.CharField()
     path = serializers.CharField()
     type = serializers.ChoiceField(choices=["tree", "blob"])
-    size = serializers.IntegerField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True, help_text="For LFS files, the object's size")
     mode = serializers.CharField()
+    lfs = serializers.BooleanField(help_text="Stored in Git LFS (git holds a pointer)")
 
 
 class FileChangeSerializer(serializers.Serializer):

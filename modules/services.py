@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,8 +12,14 @@ from django.utils.text import slugify
 
 from accounts.models import User
 
+from . import quota
+from .lfs.objects import store_object
+from .lfs.pointers import LfsPatterns, Pointer
 from .models import Collaborator, Module, ModuleRedirect
 from .repository import RepositoryError, valid_branch_name, validate_path
+
+GITATTRIBUTES = ".gitattributes"
+LFS_ATTRIBUTES = "filter=lfs diff=lfs merge=lfs -text"
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ def commit_files(
             f"The upload is {total} bytes; the limit is {settings.MAX_UPLOAD_SIZE} bytes."
         )
     cleaned = {validate_path(path): data for path, data in files.items()}
+    quota.check(module.owner, total)
     return module.repository.commit_files(
         branch or module.default_branch,
         cleaned,
@@ -139,3 +147,75 @@ def commit_files(
         author_email=user.commit_email,
         expected_head=expected_head,
     )
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    sha: str
+    lfs_paths: list[str]
+
+
+def _gitattributes(module: Module, branch: str, uploads: dict[str, IO[bytes]]) -> str:
+    """The .gitattributes the commit will carry: the uploaded one, else the branch's."""
+    if GITATTRIBUTES in uploads:
+        upload = uploads[GITATTRIBUTES]
+        text = upload.read().decode("utf-8", "replace")
+        upload.seek(0)
+        return text
+    try:
+        return module.repository.read_file(branch, GITATTRIBUTES, max_size=1024 * 1024).decode(
+            "utf-8", "replace"
+        )
+    except RepositoryError:
+        return ""
+
+
+def _lfs_line(path: str) -> str:
+    """A .gitattributes line for exactly this file, escaped as ``git lfs track`` does."""
+    escaped = "".join("\\" + ch if ch in "*?[]\\#!" else ch for ch in path)
+    return f"/{escaped.replace(' ', '[[:space:]]')} {LFS_ATTRIBUTES}"
+
+
+def commit_uploads(
+    module: Module, user: User, branch: str, uploads: dict[str, IO[bytes]], message: str
+) -> UploadResult:
+    """Commit uploaded files; those above ``LFS_UPLOAD_THRESHOLD`` or matching an LFS pattern
+    of .gitattributes are stored as LFS objects (streamed from their temporary files) and
+    committed as pointers, with .gitattributes extended so git clients smudge them back.
+
+    ``uploads`` maps paths to files with a ``size`` (Django's uploaded files).
+    """
+    branch = branch or module.default_branch
+    files_in = {validate_path(path): upload for path, upload in uploads.items()}
+    attributes = _gitattributes(module, branch, files_in)
+    patterns = LfsPatterns.from_gitattributes(attributes)
+    threshold = settings.LFS_UPLOAD_THRESHOLD
+    to_lfs = sorted(
+        path
+        for path, upload in files_in.items()
+        if path != GITATTRIBUTES
+        and ((threshold and upload.size > threshold) or patterns.matches(path))
+    )
+    regular = sum(upload.size for path, upload in files_in.items() if path not in to_lfs)
+    if regular > settings.MAX_UPLOAD_SIZE:
+        raise RepositoryError(
+            f"The files kept in git add up to {regular} bytes; the limit is "
+            f"{settings.MAX_UPLOAD_SIZE} bytes (files over {threshold} bytes go to Git LFS)."
+        )
+    quota.check(module.owner, regular)
+    files: dict[str, bytes] = {}
+    for path in to_lfs:
+        upload = files_in[path]
+        upload.seek(0)
+        stored = store_object(module, upload, size=upload.size)
+        files[path] = Pointer(stored.oid, stored.size).encode()
+    untracked = [path for path in to_lfs if not patterns.matches(path)]
+    if untracked:
+        lines = "\n".join(_lfs_line(path) for path in untracked)
+        separator = "" if not attributes or attributes.endswith("\n") else "\n"
+        files[GITATTRIBUTES] = f"{attributes}{separator}{lines}\n".encode()
+    for path, upload in files_in.items():
+        if path not in files:
+            files[path] = upload.read()
+    sha = commit_files(module, user, branch, files, message)
+    return UploadResult(sha=sha, lfs_paths=to_lfs)

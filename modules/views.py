@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import content as file_content
+from . import previews, services
 from .file_templates import TEMPLATES
 from .forms import CollaboratorForm, ModuleForm, ModuleSettingsForm, NewFileForm, UploadForm
 from .models import Kind, Module
@@ -22,12 +23,13 @@ from .rendering import (
     MARKDOWN_SUFFIXES,
     MAX_RENDERED_BYTES,
     README_NAMES,
-    blob_response,
     highlight_source,
     is_binary,
     render_markdown,
 )
 from .repository import RepositoryError
+
+MAX_THUMBNAILS = 200
 
 
 def _resolve(request: HttpRequest, namespace: str, slug: str, need: str) -> Module | HttpResponse:
@@ -118,10 +120,20 @@ def module_detail(request: HttpRequest, module: Module) -> HttpResponse:
         except RepositoryError as error:
             raise Http404(str(error)) from None
         readme = next((e for e in context["entries"] if e.name.lower() in README_NAMES), None)
-        if readme and readme.type == "blob" and (readme.size or 0) <= MAX_RENDERED_BYTES:
+        if (
+            readme
+            and readme.type == "blob"
+            and not readme.lfs
+            and (readme.size or 0) <= MAX_RENDERED_BYTES
+        ):
             text = repository.read_file(context["ref"], readme.path).decode("utf-8", "replace")
             context["readme_html"] = render_markdown(text)
         context["breadcrumbs"] = _breadcrumbs(path)
+        context["images"] = [
+            e for e in context["entries"] if e.type == "blob" and previews.is_image(e.name)
+        ][:MAX_THUMBNAILS]
+        if module.is_dataset:
+            context["summary"] = repository.file_summary(context["ref"])
     return render(request, "modules/detail.html", context)
 
 
@@ -135,24 +147,39 @@ def blob(request: HttpRequest, module: Module) -> HttpResponse:
     context = module_context(request, module)
     path = request.GET.get("path", "")
     try:
-        size = context["repository"].file_size(context["ref"], path)
-        data = b""
-        if size <= MAX_RENDERED_BYTES:
-            data = context["repository"].read_file(context["ref"], path)
+        content = file_content.resolve(module, context["ref"], path)
     except RepositoryError as error:
         raise Http404(str(error)) from None
-    context.update(path=path, size=size, breadcrumbs=_breadcrumbs(path))
-    if size > MAX_RENDERED_BYTES:
-        context["notice"] = "This file is too large to show here; download it raw."
-    elif is_binary(data):
-        context["notice"] = "This is a binary file; download it raw."
-    else:
-        context["source_html"] = highlight_source(path, data)
-        if path.lower().endswith(MARKDOWN_SUFFIXES):
-            context["markdown"] = True
-            if request.GET.get("view") != "source":
-                context["markdown_html"] = render_markdown(data.decode("utf-8", "replace"))
+    context.update(path=path, size=content.size, lfs=content.lfs, breadcrumbs=_breadcrumbs(path))
+    context.update(_preview(request, content))
     return render(request, "modules/blob.html", context)
+
+
+def _preview(request: HttpRequest, content: file_content.FileContent) -> dict:
+    """What the file view shows: a table, an image, pretty JSON/YAML, text, or a notice."""
+    path = content.path
+    if not content.available:
+        return {"notice": "This LFS file's object was never uploaded; push it with git lfs push."}
+    if previews.is_table(path):
+        try:
+            return {"table": previews.table(content)}
+        except previews.PreviewError as error:
+            return {"notice": str(error)}
+    if previews.is_image(path):
+        return {"image": True}
+    if content.size > MAX_RENDERED_BYTES:
+        return {"notice": "This file is too large to show here; download it raw."}
+    data = content.head(MAX_RENDERED_BYTES)
+    if is_binary(data):
+        return {"notice": "This is a binary file; download it raw."}
+    pretty = previews.pretty_structured(path, data)
+    shown = pretty.encode() if pretty is not None else data
+    context = {"source_html": highlight_source(path, shown), "pretty": pretty is not None}
+    if path.lower().endswith(MARKDOWN_SUFFIXES):
+        context["markdown"] = True
+        if request.GET.get("view") != "source":
+            context["markdown_html"] = render_markdown(data.decode("utf-8", "replace"))
+    return context
 
 
 @module_view()
@@ -160,9 +187,33 @@ def raw(request: HttpRequest, module: Module) -> HttpResponse:
     ref = request.GET.get("ref") or module.default_branch
     path = request.GET.get("path", "")
     try:
-        return blob_response(module.repository.open_blob(ref, path))
+        content = file_content.resolve(module, ref, path)
+        if not content.available:
+            raise Http404("This LFS file's object was never uploaded.")
+        return file_content.download(content)
     except RepositoryError as error:
         raise Http404(str(error)) from None
+
+
+@module_view()
+def thumbnail(request: HttpRequest, module: Module) -> HttpResponse:
+    """A cached PNG thumbnail of an image file (``size`` small or large)."""
+    ref = request.GET.get("ref") or module.default_branch
+    size = request.GET.get("size", "small")
+    if size not in previews.THUMBNAIL_SIZES:
+        return HttpResponse("size must be small or large.", status=400, content_type="text/plain")
+    try:
+        content = file_content.resolve(module, ref, request.GET.get("path", ""))
+        if not previews.is_image(content.path) or not content.available:
+            raise Http404("Not an image.")
+        path = previews.thumbnail(content, size)
+    except RepositoryError as error:
+        raise Http404(str(error)) from None
+    except previews.PreviewError as error:
+        return HttpResponse(str(error), status=415, content_type="text/plain")
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @module_view()
@@ -194,24 +245,21 @@ def upload(request: HttpRequest, module: Module) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         directory = form.cleaned_data["directory"].rstrip("/")
-        total = sum(f.size for f in form.cleaned_data["files"])
-        if total > settings.MAX_UPLOAD_SIZE:
-            # Checked before reading: uploads wait in temporary files, not in memory.
-            form.add_error(
-                None, f"The upload is {total} bytes; the limit is {settings.MAX_UPLOAD_SIZE} bytes."
-            )
-            return _render_upload(request, context, form)
-        files = {
-            (f"{directory}/{f.name}" if directory else f.name): f.read()
+        # Uploads wait in temporary files (Django streams them to disk), never in memory.
+        uploads = {
+            (f"{directory}/{f.name}" if directory else f.name): f
             for f in form.cleaned_data["files"]
         }
         branch = form.cleaned_data["branch"]
         try:
-            services.commit_files(module, request.user, branch, files, form.cleaned_data["message"])
+            result = services.commit_uploads(
+                module, request.user, branch, uploads, form.cleaned_data["message"]
+            )
         except RepositoryError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Committed {len(files)} file(s) to {branch}.")
+            stored = f" ({len(result.lfs_paths)} in Git LFS)" if result.lfs_paths else ""
+            messages.success(request, f"Committed {len(uploads)} file(s){stored} to {branch}.")
             url = reverse("module-detail", args=[module.namespace, module.slug])
             return redirect(f"{url}?ref={branch}&path={directory}")
     return _render_upload(request, context, form)
@@ -220,6 +268,7 @@ def upload(request: HttpRequest, module: Module) -> HttpResponse:
 def _render_upload(request: HttpRequest, context: dict, form: UploadForm) -> HttpResponse:
     context["form"] = form
     context["max_upload_size"] = settings.MAX_UPLOAD_SIZE
+    context["lfs_threshold"] = settings.LFS_UPLOAD_THRESHOLD
     return render(request, "modules/upload.html", context, status=400 if form.errors else 200)
 
 

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.internal import issue_internal_token
 from accounts.models import PersonalAccessToken
@@ -195,3 +196,31 @@ def test_a_corrupted_upload_is_refused_and_leaves_nothing(
         assert refusal.value.code == 400
         assert "Upload refused" in json.loads(refusal.value.read())["message"]
     assert not lfs_store().exists(oid) and not LfsObject.objects.exists()
+
+
+def test_a_browser_upload_above_the_threshold_is_cloned_back_identically(
+    hub, lfs_client, dataset, people, tmp_path, client, settings
+):
+    settings.LFS_UPLOAD_THRESHOLD = 100_000
+    big, small = os.urandom(300_000), b"id,label\n1,cat\n"
+    client.force_login(people.writer)
+    response = client.post(
+        f"/{dataset.full_name}/upload/",
+        {
+            "files": [SimpleUploadedFile("big file.bin", big), SimpleUploadedFile("l.csv", small)],
+            "directory": "raw",
+            "branch": "master",
+            "message": "Upload",
+        },
+    )
+    assert response.status_code == 302
+    pointer = dataset.repository.read_file("master", "raw/big file.bin")
+    assert pointer.startswith(b"version https://git-lfs") and sha256(big).encode() in pointer
+    assert dataset.repository.read_file("master", "raw/l.csv") == small
+
+    clone = tmp_path / "clone"
+    lfs_client.run("clone", remote(hub, dataset, people.reader, PASSWORD), str(clone))
+    assert (clone / "raw" / "big file.bin").read_bytes() == big
+    assert (clone / "raw" / "l.csv").read_bytes() == small
+    status = lfs_client.run("status", "--porcelain", cwd=clone).stdout
+    assert status == ""  # .gitattributes names the file, so git sees no change after smudge
