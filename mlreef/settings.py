@@ -231,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishing.tasks.reap_stale_publications_task",
         "schedule": 60.0,
     },
+    "resend-queued-publications": {
+        "task": "publishing.tasks.resend_queued_publications_task",
+        "schedule": 60.0,
+    },
+    "sweep-repositories": {"task": "modules.tasks.sweep_repositories_task", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -276,6 +281,9 @@ BUILD_HUB_URL = env_str("BUILD_HUB_URL", "")
 PUBLISH_HEARTBEAT_TIMEOUT = env_int("PUBLISH_HEARTBEAT_TIMEOUT", 600)
 PUBLISH_LOG_LIMIT = env_int("PUBLISH_LOG_LIMIT", 5 * 1024 * 1024)
 PUBLISH_PUSH_RETRIES = env_int("PUBLISH_PUSH_RETRIES", 3)
+PUBLISH_TIME_LIMIT = env_int("PUBLISH_TIME_LIMIT", 3600)
+PUBLISH_REQUEUE_AFTER = env_int("PUBLISH_REQUEUE_AFTER", 300)
+PUBLISH_QUEUE_TIMEOUT = env_int("PUBLISH_QUEUE_TIMEOUT", 3600)
 
 # Live streams (mlreef.streams): served by their own ASGI server so that open streams never hold
 # the threads that serve pages and git. Sources are what can be streamed, by name.

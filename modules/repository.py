@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -181,6 +182,27 @@ class Repository:
 
     def delete(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def sweep_incoming(self, max_age: float) -> int:
+        """Remove quarantine folders (objects/tmp_objdir-incoming-*) older than ``max_age``
+        seconds: a push whose web worker was killed leaves them behind forever."""
+        removed = 0
+        cutoff = time.time() - max_age
+        for folder in (self.path / "objects").glob("tmp_objdir-incoming-*"):
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def gc_auto(self) -> None:
+        """Let git pack loose objects when there are many (it returns at once otherwise)."""
+        subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), "gc", "--auto", "--quiet"],
+            capture_output=True,
+        )
 
     def set_default_branch(self, branch: str) -> None:
         self._git.symbolic_ref("HEAD", f"refs/heads/{branch}")

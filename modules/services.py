@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from . import quota
 from .lfs.objects import store_object
 from .lfs.pointers import LfsPatterns, Pointer
 from .models import Collaborator, Module, ModuleRedirect
-from .repository import RepositoryError, valid_branch_name, validate_path
+from .repository import Repository, RepositoryError, valid_branch_name, validate_path
 
 GITATTRIBUTES = ".gitattributes"
 LFS_ATTRIBUTES = "filter=lfs diff=lfs merge=lfs -text"
@@ -139,7 +140,7 @@ def commit_files(
         )
     cleaned = {validate_path(path): data for path, data in files.items()}
     quota.check(module.owner, total)
-    return module.repository.commit_files(
+    sha = module.repository.commit_files(
         branch or module.default_branch,
         cleaned,
         message,
@@ -147,6 +148,8 @@ def commit_files(
         author_email=user.commit_email,
         expected_head=expected_head,
     )
+    module.repository.gc_auto()  # commits write loose objects; pushes do this themselves
+    return sha
 
 
 @dataclass(frozen=True)
@@ -219,3 +222,12 @@ def commit_uploads(
             files[path] = upload.read()
     sha = commit_files(module, user, branch, files, message)
     return UploadResult(sha=sha, lfs_paths=to_lfs)
+
+
+INCOMING_MAX_AGE = 6 * 3600  # no push takes that long
+
+
+def sweep_repositories(max_age: float = INCOMING_MAX_AGE) -> int:
+    """Remove what interrupted pushes left in every repository (Celery beat, hourly)."""
+    root = Path(settings.REPOSITORIES_DIR)
+    return sum(Repository(path).sweep_incoming(max_age) for path in root.glob("*.git"))

@@ -12,13 +12,16 @@ import os
 import shutil
 import tempfile
 import traceback
+import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -216,10 +219,43 @@ def _write_config(
 
 
 def _enqueue(publication_id: int) -> None:
+    """Send the build message (after the commit that created the publication).
+
+    A broker that is briefly unreachable is not the user's problem: the publication stays
+    queued and ``resend_queued_publications`` sends it again. The task id is chosen here and
+    stored first, so the row always names the latest message sent.
+    """
     from .tasks import run_publication_task
 
-    result = run_publication_task.delay(publication_id)
-    Publication.objects.filter(pk=publication_id).update(task_id=result.id or "")
+    task_id = str(uuid.uuid4())
+    Publication.objects.filter(pk=publication_id, status=Status.QUEUED).update(
+        task_id=task_id, sent_at=timezone.now()
+    )
+    try:
+        run_publication_task.apply_async(
+            (publication_id,), task_id=task_id, retry=True, retry_policy=SEND_RETRY_POLICY
+        )
+    except Exception as error:  # noqa: BLE001 - any broker failure; the sweep re-sends
+        logger.warning("could not queue publication %s, will re-send: %s", publication_id, error)
+
+
+# Short: a web request waits at most about a second for a broker that is down.
+SEND_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.3}
+
+
+def resend_queued_publications() -> int:
+    """Send again what no worker took after PUBLISH_REQUEUE_AFTER seconds: a message lost
+    with a restarted broker must not lose the publication (the atomic claim in
+    run_publication makes a duplicate message harmless)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PUBLISH_REQUEUE_AFTER)
+    waiting = Publication.objects.filter(status=Status.QUEUED, started_at__isnull=True).filter(
+        Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True, created_at__lt=cutoff)
+    )
+    sent = 0
+    for publication_id in waiting.values_list("pk", flat=True):
+        _enqueue(publication_id)
+        sent += 1
+    return sent
 
 
 def publish_on_push(module: Module, branch: str) -> Publication | None:
@@ -254,29 +290,56 @@ def cancel_publication(publication: Publication) -> Publication:
 
 
 def reap_stale_publications(publications=None) -> int:
-    """Fail publications whose worker stopped sending heartbeats, instead of 'building' forever.
+    """Fail publications that will not finish by themselves, with the reason why.
+
+    - never started: no worker took it within PUBLISH_QUEUE_TIMEOUT (messages are re-sent
+      meanwhile), so no worker is running or none can reach the broker;
+    - worker died or hung: started, then no heartbeat for PUBLISH_HEARTBEAT_TIMEOUT. Its task
+      is also stopped (revoke with terminate), so a hung build cannot keep holding a worker.
 
     Beat runs it over all of them; pages and the API pass just the ones they are about to show.
     """
-    timeout = timedelta(seconds=settings.PUBLISH_HEARTBEAT_TIMEOUT)
+    heartbeat = timedelta(seconds=settings.PUBLISH_HEARTBEAT_TIMEOUT)
+    queue_timeout = timedelta(seconds=settings.PUBLISH_QUEUE_TIMEOUT)
+    now = timezone.now()
     reaped = 0
     candidates = Publication.objects.all() if publications is None else publications
     for publication in candidates.filter(status__in=ACTIVE_STATUSES):
-        if not publication.is_stale(timeout):
+        if publication.started_at is None:
+            if now - publication.created_at <= queue_timeout:
+                continue
+            waited = int(queue_timeout.total_seconds())
+            reason = (
+                f"Never started: no build worker took it within {waited} s. Is a Celery "
+                "worker running and connected to the broker?"
+            )
+        elif publication.is_stale(heartbeat):
+            reason = (
+                f"The build worker died or hung: no sign of life for "
+                f"{int(heartbeat.total_seconds())} s. The build was stopped."
+            )
+        else:
             continue
-        reason = (
-            f"No sign of life from the build worker for {timeout.seconds} s: the worker "
-            "stopped or was restarted."
-        )
         if Publication.objects.filter(pk=publication.pk, status=publication.status).update(
             status=Status.FAILED,
             failure_kind="platform",
             failure_reason=reason,
             finished_at=timezone.now(),
         ):
+            _stop_task(publication.task_id)
             _append(publication, reason)
             reaped += 1
     return reaped
+
+
+def _stop_task(task_id: str) -> None:
+    """Revoke the task and kill it where it runs (a hung build otherwise holds the worker)."""
+    if not task_id:
+        return
+    try:
+        current_app.control.revoke(task_id, terminate=True, signal="SIGKILL")
+    except Exception as error:  # noqa: BLE001 - the broker may be the thing that is down
+        logger.warning("could not revoke task %s: %s", task_id, error)
 
 
 def _append(publication: Publication, text: str) -> None:
@@ -320,14 +383,19 @@ class BuildRun:
     epoch: int = 0  # the commit time
 
 
-def run_publication(publication_id: int) -> None:
+def run_publication(publication_id: int, task_id: str = "") -> None:
     publication = Publication.objects.select_related("module__owner", "base_environment").get(
         pk=publication_id
     )
     now = timezone.now()
     claimed = Publication.objects.filter(
         pk=publication_id, status=Status.QUEUED, started_at__isnull=True
-    ).update(started_at=now, heartbeat_at=now)
+    ).update(
+        started_at=now,
+        heartbeat_at=now,
+        # The message that won the claim: the one the reaper must stop if the build hangs.
+        **({"task_id": task_id} if task_id else {}),
+    )
     if not claimed:
         return  # cancelled while queued, or a redelivered message for a run already taken
     publication.started_at = publication.heartbeat_at = now
@@ -350,6 +418,15 @@ def run_publication(publication_id: int) -> None:
         except Cancelled:
             _undo_push(run)
             _finish(run, Status.CANCELLED, reason="Cancelled by a user.")
+        except SoftTimeLimitExceeded:
+            _undo_push(run)
+            _finish(
+                run,
+                Status.FAILED,
+                reason=f"The build ran longer than {settings.PUBLISH_TIME_LIMIT} s and was "
+                "stopped (PUBLISH_TIME_LIMIT).",
+                kind="user",
+            )
         except (UserError, BuildUserError) as error:
             _finish(run, Status.FAILED, reason=str(error), kind="user")
         except BuildPlatformError as error:

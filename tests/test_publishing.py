@@ -320,7 +320,9 @@ def test_a_publication_whose_worker_died_is_failed_after_the_timeout(
     settings.PUBLISH_HEARTBEAT_TIMEOUT = 60
     publication = start(module, people.owner)
     Publication.objects.filter(pk=publication.pk).update(
-        status=Status.BUILDING, heartbeat_at=timezone.now() - timedelta(seconds=30)
+        status=Status.BUILDING,
+        started_at=timezone.now() - timedelta(seconds=90),
+        heartbeat_at=timezone.now() - timedelta(seconds=30),
     )
     assert services.reap_stale_publications() == 0
     Publication.objects.filter(pk=publication.pk).update(
