@@ -20,6 +20,7 @@ RESERVED_NAMES = frozenset(
         "admin",
         "api",
         "assets",
+        "experiments",
         "explore",
         "git",
         "help",

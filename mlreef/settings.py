@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "modules",
     "publishing",
     "registry",
+    "pipelines",
 ]
 
 MIDDLEWARE = [
@@ -211,7 +212,8 @@ LFS_GC_GRACE_SECONDS = env_int("LFS_GC_GRACE_SECONDS", 24 * 3600)
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise a broker that lives in DATA_DIR.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = DATA_DIR / "celery-broker"
+    # A worker on its own DATA_DIR (no shared data disk) points this at the same folder.
+    _broker_dir = Path(env_str("CELERY_BROKER_DIR", str(DATA_DIR / "celery-broker")))
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -236,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "sweep-repositories": {"task": "modules.tasks.sweep_repositories_task", "schedule": 3600.0},
+    "reap-stale-runs": {"task": "pipelines.tasks.reap_stale_runs_task", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -285,6 +288,20 @@ PUBLISH_TIME_LIMIT = env_int("PUBLISH_TIME_LIMIT", 3600)
 PUBLISH_REQUEUE_AFTER = env_int("PUBLISH_REQUEUE_AFTER", 300)
 PUBLISH_QUEUE_TIMEOUT = env_int("PUBLISH_QUEUE_TIMEOUT", 3600)
 
+# Experiments (pipelines): run workers take runs from their own queue, reach the hub over HTTP.
+RUNNER = env_str("RUNNER", "pipelines.runners.docker.DockerRunner")
+RUN_QUEUE = env_str("RUN_QUEUE", "runs")
+RUN_GPU_QUEUE = env_str("RUN_GPU_QUEUE", "runs-gpu")
+HUB_URL = env_str("HUB_URL", PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")
+RUN_CPU_LIMIT = float(env_str("RUN_CPU_LIMIT", "1") or "1")
+RUN_MEMORY_LIMIT_MB = env_int("RUN_MEMORY_LIMIT_MB", 2048)
+RUN_TIME_LIMIT_SECONDS = env_int("RUN_TIME_LIMIT_SECONDS", 3600)
+RUN_HEARTBEAT_TIMEOUT = env_int("RUN_HEARTBEAT_TIMEOUT", 120)
+RUN_LOG_LIMIT = env_int("RUN_LOG_LIMIT", 5 * 1024 * 1024)
+RUN_ARTIFACT_LIMIT = env_int("RUN_ARTIFACT_LIMIT", 1024 * 1024 * 1024)
+RUN_WORK_DIR = env_str("RUN_WORK_DIR", "")
+ARTIFACTS_DIR = Path(env_str("ARTIFACTS_DIR", str(DATA_DIR / "artifacts")))
+
 # Live streams (mlreef.streams): served by their own ASGI server so that open streams never hold
 # the threads that serve pages and git. Sources are what can be streamed, by name.
 STREAM_BIND = env_str("STREAM_BIND", "127.0.0.1:8001")
@@ -293,7 +310,11 @@ STREAM_MAX_TOTAL = env_int("STREAM_MAX_TOTAL", 1000)
 STREAM_MAX_PER_CLIENT = env_int("STREAM_MAX_PER_CLIENT", 20)
 STREAM_MAX_SECONDS = env_int("STREAM_MAX_SECONDS", 300)
 STREAM_TOKEN_TTL = env_int("STREAM_TOKEN_TTL", 60)
-STREAM_SOURCES = {"publication": "publishing.streams.PublicationLogSource"}
+STREAM_SOURCES = {
+    "publication": "publishing.streams.PublicationLogSource",
+    "run": "pipelines.streams.RunLogSource",
+    "run-metrics": "pipelines.streams.RunMetricSource",
+}
 # Addresses of reverse proxies whose X-Forwarded-For names the real client (per-address limits).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 

@@ -8,12 +8,42 @@ from modules import api as modules_api
 from modules import library
 from modules import views as module_views
 from modules.git_http import git_http
+from pipelines import api as pipelines_api
+from pipelines import views as pipelines_views
 from publishing import api as publishing_api
 from publishing import views as publishing_views
 
 MODULE = "<str:namespace>/<str:slug>"
 
-api_patterns = [
+run_api_patterns = [
+    path("runs/", pipelines_api.RunListView.as_view(), name="api-runs"),
+    path("runs/<int:run_id>/", pipelines_api.RunDetailView.as_view(), name="api-run"),
+    path("runs/<int:run_id>/log/", pipelines_api.RunLogView.as_view(), name="api-run-log"),
+    path(
+        "runs/<int:run_id>/metrics/",
+        pipelines_api.RunMetricListView.as_view(),
+        name="api-run-metrics",
+    ),
+    path(
+        "runs/<int:run_id>/metrics/history/",
+        pipelines_api.RunMetricHistoryView.as_view(),
+        name="api-run-metric-history",
+    ),
+    path(
+        "runs/<int:run_id>/artifacts/",
+        pipelines_api.RunArtifactListView.as_view(),
+        name="api-run-artifacts",
+    ),
+    path(
+        "runs/<int:run_id>/artifacts/<path:path>",
+        pipelines_api.RunArtifactView.as_view(),
+        name="api-run-artifact",
+    ),
+    path("runs/<int:run_id>/cancel/", pipelines_api.RunCancelView.as_view(), name="api-run-cancel"),
+    path("runs/<int:run_id>/rerun/", pipelines_api.RunAgainView.as_view(), name="api-run-again"),
+]
+
+api_patterns = run_api_patterns + [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("users/me/", accounts_api.MeView.as_view(), name="api-me"),
@@ -69,6 +99,22 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("new/", module_views.module_create, name="module-create"),
     path("v2/", include("registry.urls")),
+    path("experiments/new/", pipelines_views.run_new, name="run-new"),
+    path("experiments/compare/", pipelines_views.compare, name="run-compare"),
+    path("experiments/<int:run_id>/", pipelines_views.run_detail, name="run-detail"),
+    path("experiments/<int:run_id>/events/", pipelines_views.run_events, name="run-events"),
+    path(
+        "experiments/<int:run_id>/metric-events/",
+        pipelines_views.run_metric_events,
+        name="run-metric-events",
+    ),
+    path("experiments/<int:run_id>/cancel/", pipelines_views.run_cancel, name="run-cancel"),
+    path("experiments/<int:run_id>/again/", pipelines_views.run_again, name="run-again"),
+    path(
+        "experiments/<int:run_id>/artifacts/<path:path>",
+        pipelines_views.run_artifact,
+        name="run-artifact",
+    ),
     # git clients append /info/refs etc. to the clone URL, with or without ".git".
     re_path(
         r"^(?P<namespace>[^/]+)/(?P<slug>[^/]+?)(?:\.git)?/"
@@ -91,6 +137,7 @@ urlpatterns = [
     path(f"{MODULE}/new-file/", module_views.new_file, name="module-new-file"),
     path(f"{MODULE}/settings/", module_views.module_settings, name="module-settings"),
     path(f"{MODULE}/publish/", publishing_views.publish_wizard, name="publish-wizard"),
+    path(f"{MODULE}/experiments/", pipelines_views.module_runs, name="module-experiments"),
     path(f"{MODULE}/publications/", publishing_views.publication_list, name="publication-list"),
     path(
         f"{MODULE}/publications/<int:version>/",

@@ -1,0 +1,182 @@
+"""Runs: one published module version executed on a dataset, with its log, metrics, artifacts.
+
+A run is a state machine like a publication: queued -> preparing (fetch data, pull image) ->
+running -> collecting -> succeeded, failed or cancelled. Everything that makes it reproducible is
+recorded on the row: the exact dataset commit and input paths, the image digest, the parameter
+values, the command line and the limits it ran under. Data pipelines (a list of steps) build on
+the same row: a step is a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from publishing.models import LogLineBase
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PREPARING = "preparing", "Preparing"
+    RUNNING = "running", "Running"
+    COLLECTING = "collecting", "Collecting"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.PREPARING, Status.RUNNING, Status.COLLECTING)
+FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+
+class FailureKind(models.TextChoices):
+    USER = "user", "User"  # the script or its inputs: exit code, limits
+    PLATFORM = "platform", "Platform"  # engine, registry, hub unreachable; worker died
+
+
+def cache_key(image_digest: str, command: list[str], dataset_commit: str, paths: list[str]) -> str:
+    """What makes two runs produce the same outputs: image, arguments and input content."""
+    material = json.dumps(
+        {"image": image_digest, "command": command, "commit": dataset_commit, "paths": paths},
+        sort_keys=True,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class Run(models.Model):
+    kind = models.CharField(max_length=16, default="experiment")
+    module = models.ForeignKey("modules.Module", on_delete=models.CASCADE, related_name="runs")
+    publication = models.ForeignKey(
+        "publishing.Publication", on_delete=models.PROTECT, related_name="runs"
+    )
+    dataset = models.ForeignKey(
+        "modules.Module", on_delete=models.CASCADE, related_name="dataset_runs"
+    )
+    dataset_ref = models.CharField(max_length=255)
+    dataset_commit = models.CharField(max_length=40)
+    input_paths = models.JSONField(default=list, blank=True)
+    image = models.CharField(max_length=500)  # repository@digest, what the worker pulls
+    image_digest = models.CharField(max_length=100)
+    parameters = models.JSONField(default=dict, blank=True)  # name -> value, defaults filled in
+    command = models.JSONField(default=list, blank=True)  # arguments after the entry point
+    cpu_limit = models.FloatField()
+    memory_limit_mb = models.PositiveIntegerField()
+    time_limit_seconds = models.PositiveIntegerField()
+    queue = models.CharField(max_length=64)
+    use_cache = models.BooleanField(default=True)
+    cache_key = models.CharField(max_length=64, db_index=True)
+    cached_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_kind = models.CharField(max_length=16, choices=FailureKind.choices, blank=True)
+    failure_reason = models.TextField(blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    container_name = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    log_bytes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["cache_key", "status"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.publication} on {self.dataset} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("run-detail", args=[self.pk])
+
+    @property
+    def resource(self) -> str:
+        """What an internal credential names to upload this run's artifacts."""
+        return f"run:{self.pk}"
+
+    @property
+    def cached(self) -> bool:
+        return self.cached_from_id is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        if self.finished_at:
+            return self.finished_at - self.created_at
+        return None
+
+    def can_read(self, user) -> bool:
+        return self.dataset.can_read(user) and self.module.can_read(user)
+
+    def can_cancel(self, user) -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        return user.pk == self.created_by_id or self.dataset.can_write(user)
+
+    def is_stale(self, timeout: timedelta) -> bool:
+        """Active but silent for longer than ``timeout``: its worker is gone."""
+        if self.status == Status.QUEUED:
+            return False  # waiting for a worker is not a sign of death
+        last_sign = self.heartbeat_at or self.started_at or self.created_at
+        return self.is_active and timezone.now() - last_sign > timeout
+
+
+class RunLogLine(LogLineBase):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(LogLineBase.Meta):
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="unique_run_line")]
+
+
+class Metric(models.Model):
+    """One value of one metric at one step (epoch), as MLflow's metric history."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metrics")
+    key = models.CharField(max_length=200)
+    step = models.BigIntegerField()
+    value = models.FloatField()
+    time = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key", "step"], name="unique_metric_step")
+        ]
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "step": self.step, "value": self.value, "time": self.time}
+
+
+class Artifact(models.Model):
+    """A file the run wrote to its output directory, kept in the artifact blob store."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="artifacts")
+    path = models.CharField(max_length=1000)
+    size = models.BigIntegerField()
+    digest = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["run", "path"], name="unique_artifact")]

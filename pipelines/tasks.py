@@ -1,0 +1,20 @@
+"""Celery tasks: thin, they take a primary key and call a service.
+
+``execute_run_task`` is sent by name to the run's queue (``RUN_QUEUE``, or ``RUN_GPU_QUEUE``
+for GPU base environments), so only run workers (``celery worker -Q runs``) take it.
+"""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def execute_run_task(run_id: int) -> None:
+    services.execute_run(run_id)
+
+
+@shared_task(ignore_result=True)
+def reap_stale_runs_task() -> int:
+    """Scheduled by Celery beat: no run stays 'running' forever after its worker died."""
+    return services.reap_stale_runs()
