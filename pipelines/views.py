@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from mlreef.streams.links import redirect_to_stream
@@ -173,10 +174,6 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "artifacts": run.artifacts.all(),
             "summary": summary,
             "can_cancel": run.can_cancel(request.user) and not run.is_final,
-            "chart_config": {
-                "metrics": reverse("run-metric-events", args=[run.pk]),
-                "final": run.is_final,
-            },
         },
     )
 
@@ -277,6 +274,8 @@ def compare(request: HttpRequest) -> HttpResponse:
             "names": names,
             "keys": keys,
             "table": table,
-            "chart_data": {"keys": keys, "runs": [str(r.pk) for r in runs], "series": series},
+            "chart_json": json.dumps(
+                {"keys": keys, "runs": [str(r.pk) for r in runs], "series": series}
+            ),
         },
     )

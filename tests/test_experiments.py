@@ -268,3 +268,36 @@ def test_only_the_runs_worker_uploads_artifacts(client, people, dataset):
     download = client.get(url, HTTP_AUTHORIZATION=f"Bearer {personal}")
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"abc"
     assert client.get("/api/v1/schema/").content.count(b"/api/v1/runs/") >= 5
+
+
+# -- pages ------------------------------------------------------------------------------------
+def test_the_start_form_validates_then_the_pages_show_the_run(client, people, dataset):
+    from tests.test_csp import inline_code
+
+    publication = publish(people)
+    client.force_login(people.owner)
+    form = client.get(f"/experiments/new/?dataset=olivia/cats&version={publication.pk}")
+    html = form.content.decode()
+    assert form.status_code == 200 and 'name="param-epochs"' in html
+    assert 'name="param-seed"' not in html  # hidden parameters keep their defaults
+    assert 'value="images"' in html and inline_code(html) == []
+    fields = {"dataset": "olivia/cats", "ref": "master", "version": publication.pk}
+    bad = client.post("/experiments/new/", {**fields, "param-epochs": "lots"})
+    assert bad.status_code == 400 and "Parameter &#x27;epochs&#x27;" in bad.content.decode()
+    good = client.post(
+        "/experiments/new/",
+        {**fields, "param-epochs": "4", "input_path": ["images"], "param-verbose": "on"},
+    )
+    run = Run.objects.get()
+    assert good.status_code == 302 and good["Location"] == run.get_absolute_url()
+    assert run.parameters["epochs"] == 4 and run.parameters["verbose"] is True
+    assert run.use_cache is False  # the box was not ticked
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "--epochs 4" in page and inline_code(page) == []
+    listing = client.get("/olivia/cats/experiments/").content.decode()
+    assert f'value="{run.pk}"' in listing
+    compare = client.get(f"/experiments/compare/?run={run.pk}")
+    assert compare.status_code == 200 and inline_code(compare.content.decode()) == []
+    client.logout()
+    client.force_login(people.outsider)
+    assert client.get(run.get_absolute_url()).status_code == 200  # public dataset and module

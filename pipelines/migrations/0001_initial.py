@@ -7,114 +7,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('modules', '0003_dataset_kind'),
-        ('publishing', '0001_initial'),
+        ("modules", "0003_dataset_kind"),
+        ("publishing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='experiment', max_length=16)),
-                ('dataset_ref', models.CharField(max_length=255)),
-                ('dataset_commit', models.CharField(max_length=40)),
-                ('input_paths', models.JSONField(blank=True, default=list)),
-                ('image', models.CharField(max_length=500)),
-                ('image_digest', models.CharField(max_length=100)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('command', models.JSONField(blank=True, default=list)),
-                ('cpu_limit', models.FloatField()),
-                ('memory_limit_mb', models.PositiveIntegerField()),
-                ('time_limit_seconds', models.PositiveIntegerField()),
-                ('queue', models.CharField(max_length=64)),
-                ('use_cache', models.BooleanField(default=True)),
-                ('cache_key', models.CharField(db_index=True, max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('preparing', 'Preparing'), ('running', 'Running'), ('collecting', 'Collecting'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
-                ('failure_kind', models.CharField(blank=True, choices=[('user', 'User'), ('platform', 'Platform')], max_length=16)),
-                ('failure_reason', models.TextField(blank=True)),
-                ('exit_code', models.IntegerField(blank=True, null=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('container_name', models.CharField(blank=True, max_length=100)),
-                ('worker', models.CharField(blank=True, max_length=255)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('log_bytes', models.PositiveIntegerField(default=0)),
-                ('cached_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pipelines.run')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dataset_runs', to='modules.module')),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='modules.module')),
-                ('publication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='publishing.publication')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="experiment", max_length=16)),
+                ("dataset_ref", models.CharField(max_length=255)),
+                ("dataset_commit", models.CharField(max_length=40)),
+                ("input_paths", models.JSONField(blank=True, default=list)),
+                ("image", models.CharField(max_length=500)),
+                ("image_digest", models.CharField(max_length=100)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("command", models.JSONField(blank=True, default=list)),
+                ("cpu_limit", models.FloatField()),
+                ("memory_limit_mb", models.PositiveIntegerField()),
+                ("time_limit_seconds", models.PositiveIntegerField()),
+                ("queue", models.CharField(max_length=64)),
+                ("use_cache", models.BooleanField(default=True)),
+                ("cache_key", models.CharField(db_index=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("preparing", "Preparing"),
+                            ("running", "Running"),
+                            ("collecting", "Collecting"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "failure_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("user", "User"), ("platform", "Platform")],
+                        max_length=16,
+                    ),
+                ),
+                ("failure_reason", models.TextField(blank=True)),
+                ("exit_code", models.IntegerField(blank=True, null=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("container_name", models.CharField(blank=True, max_length=100)),
+                ("worker", models.CharField(blank=True, max_length=255)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("log_bytes", models.PositiveIntegerField(default=0)),
+                (
+                    "cached_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pipelines.run",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dataset_runs",
+                        to="modules.module",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="modules.module",
+                    ),
+                ),
+                (
+                    "publication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="publishing.publication",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-pk'],
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Metric',
+            name="Metric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('step', models.BigIntegerField()),
-                ('value', models.FloatField()),
-                ('time', models.DateTimeField(default=django.utils.timezone.now)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='pipelines.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("step", models.BigIntegerField()),
+                ("value", models.FloatField()),
+                ("time", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="pipelines.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key', 'step'],
+                "ordering": ["key", "step"],
             },
         ),
         migrations.CreateModel(
-            name='Artifact',
+            name="Artifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=1000)),
-                ('size', models.BigIntegerField()),
-                ('digest', models.CharField(max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artifacts', to='pipelines.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=1000)),
+                ("size", models.BigIntegerField()),
+                ("digest", models.CharField(max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="artifacts",
+                        to="pipelines.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path'],
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='RunLogLine',
+            name="RunLogLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('step', models.CharField(max_length=16)),
-                ('text', models.TextField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='pipelines.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("step", models.CharField(max_length=16)),
+                ("text", models.TextField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="pipelines.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
-                'abstract': False,
+                "ordering": ["number"],
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['cache_key', 'status'], name='pipelines_r_cache_k_166046_idx'),
+            model_name="run",
+            index=models.Index(
+                fields=["cache_key", "status"], name="pipelines_r_cache_k_166046_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='metric',
-            constraint=models.UniqueConstraint(fields=('run', 'key', 'step'), name='unique_metric_step'),
+            model_name="metric",
+            constraint=models.UniqueConstraint(
+                fields=("run", "key", "step"), name="unique_metric_step"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artifact',
-            constraint=models.UniqueConstraint(fields=('run', 'path'), name='unique_artifact'),
+            model_name="artifact",
+            constraint=models.UniqueConstraint(fields=("run", "path"), name="unique_artifact"),
         ),
         migrations.AddConstraint(
-            model_name='runlogline',
-            constraint=models.UniqueConstraint(fields=('run', 'number'), name='unique_run_line'),
+            model_name="runlogline",
+            constraint=models.UniqueConstraint(fields=("run", "number"), name="unique_run_line"),
         ),
     ]

@@ -1,7 +1,7 @@
 // Overlaid charts of the compared runs, one per metric key.
 (() => {
-  const data = JSON.parse(document.getElementById("compare-data").textContent);
   const container = document.getElementById("charts");
+  const data = JSON.parse(container.dataset.chart);
   const names = data.runs.map((id) => `run ${id}`);
   data.keys.forEach((key) => {
     const chart = window.MLReefCharts.chart(container, key, names);

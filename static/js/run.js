@@ -42,12 +42,11 @@
     connect();
   };
 
-  const config = JSON.parse(document.getElementById("chart-config").textContent);
   const container = document.getElementById("charts");
   const charts = new Map();
   let lastMetric = 0;
   follow(
-    config.metrics,
+    container.dataset.events,
     () => lastMetric,
     (event) => {
       const point = JSON.parse(event.data);

@@ -36,7 +36,8 @@ class Command(BaseCommand):
     def handle(self, *args, bind: str, no_worker: bool, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         username, password = self._ensure_admin()
-        env = {**os.environ, "BIND": bind}
+        # Run workers reach the hub over HTTP (datasets in, artifacts out), here on this machine.
+        env = {**os.environ, "BIND": bind, "HUB_URL": os.environ.get("HUB_URL") or f"http://{bind}"}
         processes = [
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
@@ -58,6 +59,8 @@ class Command(BaseCommand):
                         "-A",
                         "mlreef",
                         "worker",
+                        "-Q",  # builds (the default queue) and experiment runs
+                        f"celery,{settings.RUN_QUEUE}",
                         "--beat",  # also runs the schedule (reaping dead publications)
                         "--schedule",
                         str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
