@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -391,37 +392,8 @@ def execute_run(run_id: int) -> None:
     log = RunLog(run)
     workdir = Path(tempfile.mkdtemp(prefix="mlreef-run-", dir=settings.RUN_WORK_DIR or None))
     job = RunJob(run, log, workdir, metrics.MetricRecorder(run))
-    execution = None
     try:
-        log.write("== preparing ==", important=True)
-        runner = get_runner()
-        input_dir = _fetch_dataset(job)
-        runner.pull(run.image, log.write)
-        output_dir = workdir / "output"
-        output_dir.mkdir()
-        output_dir.chmod(0o777)  # writable by whatever user the image runs as
-        _advance(job, Status.RUNNING)
-        log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
-        execution = runner.start(
-            ContainerSpec(
-                image=run.image,
-                arguments=list(run.command),
-                input_dir=input_dir,
-                output_dir=output_dir,
-                cpus=run.cpu_limit,
-                memory_mb=run.memory_limit_mb,
-                name=f"mlreef-run-{run.pk}-{os.getpid()}",
-                labels={"ai.mlreef.run": str(run.pk)},
-            )
-        )
-        Run.objects.filter(pk=run.pk).update(container_name=f"mlreef-run-{run.pk}-{os.getpid()}")
-        exit_status, over_time = _watch(job, execution, output_dir)
-        execution.remove()
-        execution = None
-        _advance(job, Status.COLLECTING)
-        _read_metrics(job, output_dir, final=True)
-        _upload_outputs(job, output_dir)
-        _judge(job, exit_status, over_time)
+        _perform(job)
         _finish(job, Status.SUCCEEDED)
     except Cancelled:
         _finish(job, Status.CANCELLED, reason="Cancelled by a user.")
@@ -434,10 +406,44 @@ def execute_run(run_id: int) -> None:
         log.write(traceback.format_exc(limit=5), important=True)
         _finish(job, Status.FAILED, reason=f"Internal error: {error}", kind=FailureKind.PLATFORM)
     finally:
-        if execution is not None:
-            execution.stop()
-            execution.remove()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _perform(job: RunJob) -> None:
+    """preparing -> running -> collecting; the container is gone before the run is final."""
+    run, log, workdir = job.run, job.log, job.workdir
+    log.write("== preparing ==", important=True)
+    runner = get_runner()
+    input_dir = _fetch_dataset(job)
+    runner.pull(run.image, log.write)
+    output_dir = workdir / "output"
+    output_dir.mkdir()
+    output_dir.chmod(0o777)  # writable by whatever user the image runs as
+    _advance(job, Status.RUNNING)
+    log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
+    name = f"mlreef-run-{run.pk}-{uuid.uuid4().hex[:8]}"
+    Run.objects.filter(pk=run.pk).update(container_name=name)
+    execution = runner.start(
+        ContainerSpec(
+            image=run.image,
+            arguments=list(run.command),
+            input_dir=input_dir,
+            output_dir=output_dir,
+            cpus=run.cpu_limit,
+            memory_mb=run.memory_limit_mb,
+            name=name,
+            labels={"ai.mlreef.run": str(run.pk)},
+        )
+    )
+    try:
+        exit_status, over_time = _watch(job, execution, output_dir)
+    finally:
+        execution.stop()
+        execution.remove()
+    _advance(job, Status.COLLECTING)
+    _read_metrics(job, output_dir, final=True)
+    _upload_outputs(job, output_dir)
+    _judge(job, exit_status, over_time)
 
 
 def _advance(job: RunJob, status: str) -> None:
