@@ -389,7 +389,7 @@ def execute_run(run_id: int) -> None:
     if not claimed:
         return  # cancelled while queued, or a redelivered message for a run already taken
     run.refresh_from_db()
-    log = RunLog(run)
+    log = RunLog(run, secrets=[settings.REGISTRY_PASSWORD])
     workdir = Path(tempfile.mkdtemp(prefix="mlreef-run-", dir=settings.RUN_WORK_DIR or None))
     job = RunJob(run, log, workdir, metrics.MetricRecorder(run))
     try:
@@ -415,7 +415,7 @@ def _perform(job: RunJob) -> None:
     log.write("== preparing ==", important=True)
     runner = get_runner()
     input_dir = _fetch_dataset(job)
-    runner.pull(run.image, log.write)
+    runner.pull(run.image, log.write, _registry_credentials(job))
     output_dir = workdir / "output"
     output_dir.mkdir()
     output_dir.chmod(0o777)  # writable by whatever user the image runs as
@@ -530,6 +530,20 @@ def _fetch_dataset(job: RunJob) -> Path:
         else:
             shutil.copy2(source, target)
     return staged
+
+
+def _registry_credentials(job: RunJob) -> tuple[str, str]:
+    """The registry's own account if one is configured, else a short-lived credential that
+    lets the run's author pull this module's images (the built-in registry checks it)."""
+    if settings.REGISTRY_USERNAME:
+        return settings.REGISTRY_USERNAME, settings.REGISTRY_PASSWORD
+    from registry.access import resource  # the registry names its resources
+
+    token = issue_internal_token(
+        job.run.created_by, [resource(job.run.module.full_name)], ("read",), ttl_seconds=900
+    )
+    job.log.secrets.append(token)
+    return "mlreef-run", token
 
 
 def _watch(job: RunJob, execution, output_dir: Path) -> tuple[ExitStatus, bool]:

@@ -64,8 +64,9 @@ class Runner(ABC):
     name = "abstract"
 
     @abstractmethod
-    def pull(self, image: str, log: LogFunction) -> None:
-        """Make ``image`` (by digest) available to the engine."""
+    def pull(self, image: str, log: LogFunction, credentials: tuple[str, str] | None) -> None:
+        """Make ``image`` (by digest) available to the engine, logging in with
+        ``(username, password)`` when given."""
 
     @abstractmethod
     def start(self, spec: ContainerSpec) -> Execution:

@@ -103,16 +103,14 @@ class DockerRunner(Runner):
                 f"The Docker engine at {settings.DOCKER_HOST} is not reachable: {error}"
             ) from None
 
-    def pull(self, image: str, log: LogFunction) -> None:
+    def pull(self, image: str, log: LogFunction, credentials: tuple[str, str] | None) -> None:
         try:
             self.client.inspect_image(image)
             log(f"Image {image} is already on this worker")
             return
         except Exception:  # noqa: BLE001, S110 - not there yet: pull it
             pass
-        auth = None
-        if settings.REGISTRY_USERNAME:
-            auth = {"username": settings.REGISTRY_USERNAME, "password": settings.REGISTRY_PASSWORD}
+        auth = {"username": credentials[0], "password": credentials[1]} if credentials else None
         log(f"Pulling {image}")
         seen: set[tuple[str, str]] = set()
         try:
