@@ -165,7 +165,10 @@ def log_text(run: Run) -> str:
 
 
 def containers_of(docker_engine, run_id: int) -> list:
-    return docker_engine.containers(all=True, filters={"label": f"ai.mlreef.run={run_id}"})
+    """The run's container, by its unique name (run ids repeat across test databases)."""
+    name = Run.objects.get(pk=run_id).container_name
+    assert name, f"run {run_id} never started a container"
+    return docker_engine.containers(all=True, filters={"name": name})
 
 
 @pytest.fixture
@@ -189,7 +192,9 @@ def published(stack, git_client, people, tmp_path):
     while not (publication := Publication.objects.get(pk=body["id"])).is_final:
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    assert publication.status == PublicationStatus.PUBLISHED
+    assert publication.status == PublicationStatus.PUBLISHED, "\n".join(
+        publication.lines.values_list("text", flat=True)
+    )
     dataset = module_services.create_module(
         people.owner, name="Pets", slug=f"pets-{slug}", kind="dataset", data_types=["image"]
     )
@@ -298,6 +303,7 @@ def test_an_experiment_through_the_browser_with_live_charts_artifacts_and_compar
         page.check(f"[data-testid=select-{run.pk}]")
         page.check(f"[data-testid=select-{other_run.pk}]")
         page.click("[data-testid=compare]")
+        page.wait_for_selector(".chart[data-key=loss][data-points='9']")
         table = page.inner_text("[data-testid=compare-table]")
         charts = page.locator(".chart").count()
         loss_points = page.locator(".chart[data-key=loss]").get_attribute("data-points")

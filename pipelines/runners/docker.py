@@ -152,6 +152,10 @@ class DockerRunner(Runner):
                 environment={"PYTHONUNBUFFERED": "1"},
             )
         except Exception as error:  # noqa: BLE001
+            try:  # the engine may have made it before the call failed (a timeout): no orphan
+                self.client.remove_container(spec.name, force=True)
+            except Exception:  # noqa: BLE001, S110
+                pass
             raise RunnerError(
                 f"The Docker engine could not create the container: {error}"
             ) from None
