@@ -28,6 +28,7 @@ FETCH_TTL_SECONDS = 600
 class Checkout:
     dropped: list[str]  # symlinks left out because they point outside the repository
     epoch: int  # the commit time, SOURCE_DATE_EPOCH of the image
+    fetched_from: str = ""  # the hub URL when fetched over HTTP
 
 
 def _git(git_dir: Path, *args: str, env: dict | None = None) -> str:
@@ -103,7 +104,10 @@ def checkout(module: Module, sha: str, target: Path, remote: bool | None = None)
         remote = not (module.repository_path / "HEAD").is_file()
     if not remote:
         return export(module.repository_path, sha, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fetch-", dir=target.parent) as tmp:
         git_dir = Path(tmp) / "repo.git"
         fetch_over_http(module, sha, git_dir)
-        return export(git_dir, sha, target)
+        result = export(git_dir, sha, target)
+        result.fetched_from = f"{hub_url()}{module.clone_path()}"
+        return result

@@ -23,6 +23,9 @@ from tests.helpers import (
     start_registry,
 )
 
+# Fixtures shared by the builder tests: a package index in a folder, a listening socket.
+pytest_plugins = ["tests.package_index"]
+
 PASSWORD = "correct-horse-battery-9"
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from mlreef.streams.links import verify
 from modules.file_templates import TEMPLATES
 from publishing import config, services
+from publishing.builders.daemonless import dependencies
 from publishing.logs import PublicationLog, sanitise
 from publishing.models import BaseEnvironment, Publication, Status
 from tests.fakes import FakeBuilder
@@ -496,11 +497,14 @@ def test_the_package_index_settings_reach_pip_and_stay_out_of_the_log(
     publication = start(module, people.owner)
     services.run_publication(publication.pk)
     request = fake_builder.requests[0]
-    assert request.build_args == {
-        "PIP_INDEX_URL": settings.BUILD_PIP_INDEX_URL,
-        "PIP_EXTRA_INDEX_URL": settings.BUILD_PIP_EXTRA_INDEX_URL,
-    }
-    assert "ENV PIP_CERT=/opt/mlreef/ca-bundle.crt" in fake_builder.dockerfiles[0]
+    # pip runs on the worker with the index settings; nothing of them reaches an image.
+    assert request.build_args == {}
+    assert "pypi.internal" not in fake_builder.dockerfiles[0]
+    assert "PIP_CERT" not in fake_builder.dockerfiles[0]
+    environment = dependencies.pip_environment(settings.DATA_DIR)
+    assert environment["PIP_INDEX_URL"] == settings.BUILD_PIP_INDEX_URL
+    assert environment["PIP_EXTRA_INDEX_URL"] == settings.BUILD_PIP_EXTRA_INDEX_URL
+    assert environment["PIP_CERT"] == str(ca)
     assert "s3cret" not in log_text(publication)
     settings.BUILD_CA_BUNDLE = str(settings.DATA_DIR / "missing.crt")
     second = start(module, people.owner)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 from django.conf import settings
 
+from ..oci.client import RegistryError
 from .base import BuildPlatformError, BuildRequest, BuildUserError, ImageBuilder, LogFunction
+from .daemonless import dependencies
+from .daemonless.builder import registry_client, split_repository
 
 
 class DockerBuilder(ImageBuilder):
@@ -16,6 +21,8 @@ class DockerBuilder(ImageBuilder):
         import docker
 
         self._docker = docker
+        self._built = ""  # the one local tag this build owns: <repository>:<version>
+        self._digest = ""
         try:
             self.client = docker.APIClient(base_url=settings.DOCKER_HOST, timeout=600)
             self.client.ping()
@@ -25,17 +32,28 @@ class DockerBuilder(ImageBuilder):
             ) from None
 
     def build(self, request: BuildRequest, log: LogFunction) -> str:
+        # The worker fetches wheels (never sdists) on the network; the build itself has none,
+        # so no package code and no RUN step can reach the registry, databases or metadata.
+        with tempfile.TemporaryDirectory(prefix="pip-", dir=request.context_dir) as tmp:
+            dependencies.download_wheels(
+                request.context_dir / "code",
+                request.requirements_path,
+                dependencies.Target(request.python_version or "3", "amd64"),
+                request.context_dir / "wheelhouse",
+                Path(tmp),
+                log,
+            )
         for line in (request.context_dir / request.dockerfile).read_text().splitlines():
             log(f"Dockerfile | {line}")
         image_id = ""
         last_step = ""
+        self._built = request.primary
         stream = self.client.build(
             path=str(request.context_dir),
             dockerfile=request.dockerfile,
             tag=request.primary,
             labels=request.labels,
-            buildargs=request.build_args,
-            network_mode="host",
+            network_mode="none",
             rm=True,
             forcerm=True,
             pull=False,
@@ -66,18 +84,32 @@ class DockerBuilder(ImageBuilder):
             close = getattr(stream, "close", None)
             if close:
                 close()  # stops the engine's build when we leave early (cancel)
-        for tag in request.tags[1:]:
-            self.client.tag(request.primary, request.repository, tag)
         return image_id
 
     def push(self, request: BuildRequest, log: LogFunction) -> str:
+        """The engine pushes the one tag this build made; other tags (``latest``) are set
+        through the registry API on the pushed digest, so no engine-side tag is ever shared
+        by two publications."""
         auth = None
         if settings.REGISTRY_USERNAME:
             auth = {"username": settings.REGISTRY_USERNAME, "password": settings.REGISTRY_PASSWORD}
-        digest = ""
-        for tag in request.tags:
-            digest = self._push_with_retries(request.repository, tag, auth, log) or digest
-        return digest
+        repository, built_tag = self._built.rsplit(":", 1)
+        if not self._digest:
+            self._digest = self._push_with_retries(repository, built_tag, auth, log)
+        others = [tag for tag in request.tags if tag != built_tag]
+        if others:
+            client = registry_client()
+            path = split_repository(repository)
+            try:
+                body, media_type, _ = client.get_manifest(path, self._digest)
+                for tag in others:
+                    client.put_manifest(path, tag, body, media_type)
+                    log(f"Tagged {tag}")
+            except RegistryError as error:
+                raise BuildPlatformError(f"Could not tag {repository}: {error}") from None
+            finally:
+                client.close()
+        return self._digest
 
     def _push_with_retries(self, repository: str, tag: str, auth, log: LogFunction) -> str:
         attempts = max(1, settings.PUBLISH_PUSH_RETRIES)
@@ -123,8 +155,9 @@ class DockerBuilder(ImageBuilder):
         return digest
 
     def cleanup(self, request: BuildRequest) -> None:
-        for tag in request.tags:
-            try:
-                self.client.remove_image(f"{request.repository}:{tag}", noprune=True)
-            except self._docker.errors.APIError:
-                pass
+        if not self._built:
+            return
+        try:
+            self.client.remove_image(self._built, noprune=True)
+        except self._docker.errors.APIError:
+            pass

@@ -171,16 +171,48 @@ def _pip_install(
     workdir: Path,
     log: LogFunction,
 ) -> None:
+    _run_pip(
+        ["install", "--no-compile", "--no-warn-script-location", "--target", str(install_dir)],
+        code_dir,
+        requirements,
+        target,
+        workdir,
+        log,
+    )
+
+
+def download_wheels(
+    code_dir: Path,
+    requirements_path: str,
+    target: Target,
+    wheelhouse: Path,
+    workdir: Path,
+    log: LogFunction,
+) -> None:
+    """Resolve and download the requirements as wheels into ``wheelhouse`` (for the Docker
+    builder, whose build then installs them with no network)."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    requirements = code_dir / requirements_path
+    if not has_requirements(requirements.read_text(errors="replace")):
+        log(f"{requirements_path} lists no packages")
+        return
+    _run_pip(["download", "--dest", str(wheelhouse)], code_dir, requirements, target, workdir, log)
+
+
+def _run_pip(
+    verb: list[str],
+    code_dir: Path,
+    requirements: Path,
+    target: Target,
+    workdir: Path,
+    log: LogFunction,
+) -> None:
     command = [
         sys.executable,
         "-m",
         "pip",
-        "install",
+        *verb,
         "--only-binary=:all:",
-        "--no-compile",
-        "--no-warn-script-location",
-        "--target",
-        str(install_dir),
         "--python-version",
         target.python_version,
         "--implementation",
@@ -190,8 +222,8 @@ def _pip_install(
         str(requirements),
     ]
     log(
-        f"pip install --only-binary=:all: -r {requirements.relative_to(code_dir)} "
-        f"(wheels for {target.describe()}; no package code runs)",
+        f"pip {verb[0]} --only-binary=:all: -r {requirements.relative_to(code_dir)} "
+        f"(on the worker: wheels for {target.describe()}; no package code runs)",
         important=True,
     )
     output: list[str] = []
