@@ -120,7 +120,7 @@ def start_run_worker(db, hub, registry, folder: Path, queue: str) -> subprocess.
 
 
 @pytest.fixture
-def stack(settings, docker_engine, registry, celery_worker, run_worker, hub, people):
+def stack(settings, docker_engine, registry, registry_base, celery_worker, run_worker, hub, people):
     settings.REGISTRY_URL = registry
     settings.HUB_URL = hub.url
     BaseEnvironment.objects.create(
