@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 
 from accounts.internal import issue_internal_token
 from accounts.models import PersonalAccessToken
@@ -20,7 +21,7 @@ from modules.lfs.objects import lfs_store
 from modules.lfs.protocol import CONTENT_TYPE
 from modules.models import LfsObject, LfsReference
 from tests.conftest import PASSWORD
-from tests.helpers import url_with_credentials
+from tests.helpers import start_gunicorn, url_with_credentials
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -224,3 +225,43 @@ def test_a_browser_upload_above_the_threshold_is_cloned_back_identically(
     assert (clone / "raw" / "l.csv").read_bytes() == small
     status = lfs_client.run("status", "--porcelain", cwd=clone).stdout
     assert status == ""  # .gitattributes names the file, so git sees no change after smudge
+
+
+@pytest.fixture
+def quota_hub(django_db_blocker, tmp_path):
+    """A second server whose namespaces may store 600 kB each."""
+    with django_db_blocker.unblock():
+        db = dict(connections["default"].settings_dict)
+    server = start_gunicorn(db, tmp_path / "quota.log", {"STORAGE_QUOTA": "600000"})
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+def test_pushes_past_the_storage_quota_are_refused_with_the_reason(
+    quota_hub, lfs_client, dataset, people, tmp_path, client, settings
+):
+    url = remote(quota_hub, dataset, people.owner, PASSWORD)
+    work = lfs_work_tree(lfs_client, tmp_path / "w", {"a.bin": os.urandom(300_000)})
+    lfs_client.run("push", url, "master", cwd=work)
+
+    (work / "b.bin").write_bytes(os.urandom(400_000))
+    lfs_client.run("add", "b.bin", cwd=work)
+    lfs_client.run("commit", "-q", "-m", "More", cwd=work)
+    refused = lfs_client.run("push", url, "master", cwd=work, check=False)
+    assert refused.returncode != 0
+    assert "Storage quota exceeded: namespace 'olivia'" in refused.stderr, refused.stderr
+    assert LfsObject.objects.count() == 1
+
+    # plain git objects count too: a pack larger than the room left is refused by git
+    plain = lfs_client.new_work_tree(tmp_path / "plain", {"noise.dat": os.urandom(400_000)})
+    refused = lfs_client.run("push", url, "master:other", "--force", cwd=plain, check=False)
+    assert refused.returncode != 0
+    assert "pack exceeds maximum allowed size" in refused.stderr
+    assert "other" not in dataset.repository.branch_names()
+
+    settings.STORAGE_QUOTA = 600_000
+    client.force_login(people.owner)
+    page = client.get("/accounts/profile/").content.decode()
+    usage = page[page.index('data-testid="repository-storage"') :]
+    assert "Git LFS 293.0 KiB" in usage and "of 585.9 KiB" in usage
