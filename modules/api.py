@@ -168,7 +168,7 @@ class CommitListView(APIView):
         if module.repository.is_empty():
             return Response([])
         items = module.repository.commits(
-            params.get("ref") or module.default_branch, params.get("path", ""), limit, skip
+            params.get("ref") or module.head_branch, params.get("path", ""), limit, skip
         )
         return Response(CommitSerializer(items, many=True).data)
 
@@ -204,7 +204,7 @@ class TreeView(APIView):
         module = get_module(request, namespace, slug)
         if module.repository.is_empty():
             return Response([])
-        ref = request.query_params.get("ref") or module.default_branch
+        ref = request.query_params.get("ref") or module.head_branch
         entries = module.repository.tree(ref, request.query_params.get("path", "").strip("/"))
         return Response(TreeEntrySerializer(entries, many=True).data)
 
@@ -216,7 +216,7 @@ class RawFileView(APIView):
         path = request.query_params.get("path", "")
         if not path:
             raise exceptions.ValidationError({"path": "A file path is required."})
-        ref = request.query_params.get("ref") or module.default_branch
+        ref = request.query_params.get("ref") or module.head_branch
         content = file_content.resolve(module, ref, path)
         if not content.available:
             raise Http404("This LFS file's object was never uploaded.")

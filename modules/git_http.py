@@ -24,7 +24,7 @@ from mlreef.http_body import request_body
 from . import quota
 from .access import Denied, authenticate, authorize
 from .models import Module
-from .services import find_module
+from .services import adopt_first_push, find_module
 from .signals import push_received
 
 logger = logging.getLogger(__name__)
@@ -180,6 +180,8 @@ def _pump(source: IO[bytes], sink: IO[bytes]) -> None:
 
 def _announce_push(module: Module, user, heads_before: dict[str, str]) -> None:
     heads_after = module.repository.branch_heads()
+    if not heads_before:
+        adopt_first_push(module, list(heads_after))
     changes = {
         branch: (heads_before.get(branch), sha)
         for branch, sha in heads_after.items()

@@ -153,6 +153,12 @@ class Module(models.Model):
         return Repository(self.repository_path)
 
     @property
+    def head_branch(self) -> str:
+        """The branch pages and the API show by default: the default branch, or an existing
+        one while the default branch does not exist."""
+        return self.repository.existing_branch(self.default_branch)
+
+    @property
     def credential_resource(self) -> str:
         """What an internal credential names to reach this repository (git and LFS)."""
         return f"repo:{self.pk}"

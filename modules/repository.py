@@ -6,6 +6,8 @@ into the bare repository (a temporary index, no working tree), so nothing here n
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -18,10 +20,13 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 import git
+import gitdb.exc
 from django.conf import settings
 from gitdb import IStream
 
 from .lfs.pointers import MAX_POINTER_SIZE, Pointer, parse_pointer
+
+logger = logging.getLogger(__name__)
 
 ZERO_SHA = "0" * 40
 MAX_NAME_BYTES = 255  # per path component, as in every common file system
@@ -159,6 +164,35 @@ class BlobStream:
             self.process.stdout.close()
 
 
+# What GitPython raises on objects it cannot parse (trees with odd names, corrupt objects).
+BROKEN_OBJECT_ERRORS = (
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AssertionError,
+    UnicodeError,
+    git.GitCommandError,
+    gitdb.exc.ODBError,
+)
+
+
+def _readable(method):
+    """Reading a tree or commit git cannot make sense of is "not found", never a crash."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RepositoryError:
+            raise
+        except BROKEN_OBJECT_ERRORS as error:
+            logger.warning("unreadable object in %s: %r", self.path, error)
+            raise NotFound("This part of the repository cannot be read.") from None
+
+    return wrapper
+
+
 class Repository:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -221,6 +255,7 @@ class Repository:
     def is_empty(self) -> bool:
         return not self._repo.heads
 
+    @_readable
     def branches(self) -> list[BranchInfo]:
         return [
             BranchInfo(head.name, CommitInfo.from_commit(head.commit))
@@ -247,22 +282,62 @@ class Repository:
         return sorted(head.name for head in self._repo.heads)
 
     def _commit(self, ref: str) -> git.Commit:
-        if not ref or ref.startswith("-") or any(ch in ref for ch in " ~^:?*[\\\x00"):
-            raise NotFound(f"No branch or commit '{ref}'.")
-        repo = self._repo
+        """The commit ``ref`` names (branch, tag or commit id), resolved by git itself.
+
+        Reflog and upstream forms (``master@{1}``, ``@{-1}``, ``master@{u}``), unknown or
+        all-zero ids and anything else git cannot resolve to a commit are "not found".
+        """
+        if (
+            not ref
+            or len(ref) > 1000
+            or ref.startswith("-")
+            or any(ch in ref for ch in " ~^:?*[\\")
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in ref)
+        ):
+            raise NotFound(f"No branch or commit '{ref[:100]}'.")
         for candidate in (f"refs/heads/{ref}", f"refs/tags/{ref}", ref):
-            try:
-                return repo.commit(candidate)
-            except (git.BadName, ValueError, git.GitCommandError):
-                continue
-        raise NotFound(f"No branch or commit '{ref}'.")
+            sha = self._rev_parse_commit(candidate)
+            if sha:
+                return self._repo.commit(sha)
+        raise NotFound(f"No branch or commit '{ref[:100]}'.")
+
+    def _rev_parse_commit(self, name: str) -> str | None:
+        result = subprocess.run(
+            [
+                settings.GIT_BINARY,
+                "--git-dir",
+                str(self.path),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                f"{name}^{{commit}}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        sha = result.stdout.strip()
+        return sha if result.returncode == 0 and len(sha) == 40 else None
+
+    def existing_branch(self, preferred: str) -> str:
+        """``preferred`` when it exists; otherwise main, master or the first branch there is
+        (a module whose default branch was never pushed still shows its code)."""
+        names = self.branch_names()
+        if preferred in names or not names:
+            return preferred
+        for name in ("main", "master"):
+            if name in names:
+                return name
+        return names[0]
 
     def resolve(self, ref: str) -> str:
         return self._commit(ref).hexsha
 
+    @_readable
     def commit_info(self, ref: str) -> CommitInfo:
         return CommitInfo.from_commit(self._commit(ref))
 
+    @_readable
     def commits(self, ref: str, path: str = "", limit: int = 50, skip: int = 0) -> list[CommitInfo]:
         commit = self._commit(ref)
         kwargs = {"max_count": limit, "skip": skip}
@@ -279,6 +354,7 @@ class Repository:
         except KeyError:
             raise NotFound(f"No file or directory '{clean}' at '{ref}'.") from None
 
+    @_readable
     def tree(self, ref: str, path: str = "") -> list[TreeEntry]:
         obj = self._object(ref, path)
         if obj.type != "tree":
@@ -306,6 +382,7 @@ class Repository:
             )
         return sorted(entries, key=lambda e: (e.type != "tree", e.name.lower()))
 
+    @_readable
     def lfs_pointer(self, ref: str, path: str) -> Pointer | None:
         """The LFS pointer stored at ``path``, or None for an ordinary file."""
         obj = self._object(ref, path)
@@ -313,6 +390,7 @@ class Repository:
             return None
         return parse_pointer(obj.data_stream.read())
 
+    @_readable
     def read_head(self, ref: str, path: str, limit: int) -> bytes:
         """The first ``limit`` bytes of a file (previews of large files)."""
         obj = self._object(ref, path)
@@ -320,12 +398,14 @@ class Repository:
             raise NotFound(f"'{path}' is a directory, not a file.")
         return obj.data_stream.read(limit)
 
+    @_readable
     def blob_sha(self, ref: str, path: str) -> str:
         obj = self._object(ref, path)
         if obj.type != "blob":
             raise NotFound(f"'{path}' is a directory, not a file.")
         return obj.hexsha
 
+    @_readable
     def file_summary(self, ref: str) -> FileSummary:
         """Number of files and their total size at ``ref`` (one ls-tree, one cat-file)."""
         sha = self.resolve(ref)
@@ -372,6 +452,7 @@ class Repository:
                 found[header[0].decode()] = pointer
         return found
 
+    @_readable
     def read_file(self, ref: str, path: str, max_size: int | None = None) -> bytes:
         obj = self._object(ref, path)
         if obj.type != "blob":
@@ -380,6 +461,7 @@ class Repository:
             raise RepositoryError(f"'{path}' is {obj.size} bytes, larger than {max_size}.")
         return obj.data_stream.read()
 
+    @_readable
     def open_blob(self, ref: str, path: str) -> BlobStream:
         """The file at ``path`` as a stream of chunks from ``git cat-file``: memory stays flat
         however large the file (a gigabyte of zeros packs to a kilobyte)."""
@@ -393,12 +475,14 @@ class Repository:
         )
         return BlobStream(size=obj.size, process=process)
 
+    @_readable
     def file_size(self, ref: str, path: str) -> int:
         obj = self._object(ref, path)
         if obj.type != "blob":
             raise NotFound(f"'{path}' is a directory, not a file.")
         return obj.size
 
+    @_readable
     def list_files(self, ref: str) -> list[str]:
         return sorted(
             item.path for item in self._commit(ref).tree.traverse() if item.type == "blob"

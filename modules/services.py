@@ -63,12 +63,43 @@ def create_module(owner: User, **fields) -> Module:
         fields["slug"] = default_slug(fields.get("name", ""))
     module = Module(owner=owner, **fields)
     module.full_clean(exclude=["owner"], validate_unique=False)
+    _validate_branches(module)
     _validate_unique_slug(owner, module.slug)
     module.save()
     # A name reused after a rename belongs to the new module from now on.
     ModuleRedirect.objects.filter(namespace=owner.username, slug=module.slug).delete()
-    module.repository.create(module.default_branch)
+    try:
+        module.repository.create(module.default_branch)
+    except Exception:
+        module.repository.delete()  # never leave a half-created repository behind
+        raise
     return module
+
+
+def _validate_branches(module: Module) -> None:
+    """git refuses names like "a b", "a..b" or "x.lock": say so before anything is created."""
+    errors = {}
+    for field in ("default_branch", "publish_branch"):
+        value = getattr(module, field)
+        if (value or field == "default_branch") and not valid_branch_name(value):
+            errors[field] = f"'{value}' is not a valid branch name."
+    if errors:
+        raise ValidationError(errors)
+
+
+def adopt_first_push(module: Module, branches: list[str]) -> None:
+    """After the first push: when the default branch was not pushed, the pushed branch becomes
+    the default (as GitHub and Gitea do), so the module page and publishing find the code."""
+    if not branches or module.default_branch in branches:
+        return
+    chosen = next((name for name in ("main", "master") if name in branches), sorted(branches)[0])
+    updates = {"default_branch": chosen}
+    if module.publish_branch == module.default_branch:
+        updates["publish_branch"] = chosen
+    Module.objects.filter(pk=module.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(module, name, value)
+    module.repository.set_default_branch(chosen)
 
 
 @transaction.atomic
@@ -79,10 +110,7 @@ def update_module(module: Module, **fields) -> Module:
     for name, value in fields.items():
         setattr(module, name, value)
     module.full_clean(exclude=["owner"], validate_unique=False)
-    if module.default_branch != old_branch and not valid_branch_name(module.default_branch):
-        raise ValidationError(
-            {"default_branch": f"'{module.default_branch}' is not a valid branch name."}
-        )
+    _validate_branches(module)
     if module.slug != old_slug:
         _validate_unique_slug(module.owner, module.slug, exclude_pk=module.pk)
         ModuleRedirect.objects.filter(namespace=module.namespace, slug=module.slug).delete()

@@ -70,7 +70,7 @@ def module_view(need: str = "read"):
 def module_context(request: HttpRequest, module: Module, ref: str | None = None) -> dict:
     repository = module.repository
     branches = repository.branch_names()
-    ref = ref or request.GET.get("ref") or module.default_branch
+    ref = ref or request.GET.get("ref") or module.head_branch
     public_url = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
     return {
         "module": module,
@@ -184,7 +184,7 @@ def _preview(request: HttpRequest, content: file_content.FileContent) -> dict:
 
 @module_view()
 def raw(request: HttpRequest, module: Module) -> HttpResponse:
-    ref = request.GET.get("ref") or module.default_branch
+    ref = request.GET.get("ref") or module.head_branch
     path = request.GET.get("path", "")
     try:
         content = file_content.resolve(module, ref, path)
@@ -198,7 +198,7 @@ def raw(request: HttpRequest, module: Module) -> HttpResponse:
 @module_view()
 def thumbnail(request: HttpRequest, module: Module) -> HttpResponse:
     """A cached PNG thumbnail of an image file (``size`` small or large)."""
-    ref = request.GET.get("ref") or module.default_branch
+    ref = request.GET.get("ref") or module.head_branch
     size = request.GET.get("size", "small")
     if size not in previews.THUMBNAIL_SIZES:
         return HttpResponse("size must be small or large.", status=400, content_type="text/plain")

@@ -140,7 +140,7 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
     repository = module.repository
     if repository.is_empty():
         raise PublishError("The module has no code yet: push or upload it first.")
-    ref = request.ref or module.default_branch
+    ref = request.ref or module.head_branch
     try:
         sha = repository.resolve(ref)
     except NotFound:
@@ -467,6 +467,8 @@ def _clone(run: BuildRun) -> Path:
     run.log.write(f"Checking out {publication.commit_sha} of {publication.module.full_name}")
     try:
         checked_out = source.checkout(publication.module, publication.commit_sha, code)
+    except source.ExportError as error:
+        raise UserError(str(error)) from None
     except RepositoryError as error:
         raise BuildPlatformError(f"Could not get {publication.commit_sha[:10]}: {error}") from None
     if checked_out.fetched_from:

@@ -24,6 +24,10 @@ from modules.repository import RepositoryError
 FETCH_TTL_SECONDS = 600
 
 
+class ExportError(RepositoryError):
+    """The commit cannot be written to disk as it is; the message tells the user what to fix."""
+
+
 @dataclass
 class Checkout:
     dropped: list[str]  # symlinks left out because they point outside the repository
@@ -80,6 +84,16 @@ def export(git_dir: Path, sha: str, target: Path) -> Checkout:
     try:
         with tarfile.open(fileobj=process.stdout, mode="r|") as tar:
             tar.extractall(target, filter="tar")
+    except (OSError, tarfile.TarError) as error:
+        # The commit's content is at fault (a name too long for the file system, a path
+        # tar refuses): the user must change it, so this is their error, not the platform's.
+        name = getattr(error, "filename", None) or ""
+        detail = getattr(error, "strerror", None) or str(error)
+        where = f" ({Path(str(name)).name[:80]}…)" if name else ""
+        raise ExportError(
+            f"The files of commit {sha[:10]} cannot be written out: {detail}{where}. "
+            "Rename or remove that file and push again."
+        ) from None
     finally:
         if process.poll() is None and process.stdout is not None:
             process.stdout.read()  # let git finish writing whatever tar did not need

@@ -26,9 +26,9 @@ STEPS = ["source", "parameters", "environment", "review"]
 def _wizard_state(request: HttpRequest, module: Module) -> dict:
     key = f"publish-wizard-{module.pk}"
     if key not in request.session or request.GET.get("restart"):
-        choices = services.existing_choices(module, module.default_branch)
+        choices = services.existing_choices(module, module.head_branch)
         state = {
-            "ref": module.default_branch,
+            "ref": module.head_branch,
             **asdict(choices or PublishChoices(entrypoint="")),
             "from_config": choices is not None,
         }
@@ -106,7 +106,8 @@ def _source_step(request, module, state, context) -> HttpResponse:
     try:
         files = module.repository.list_files(ref)
     except RepositoryError:
-        files, ref = module.repository.list_files(module.default_branch), module.default_branch
+        ref = module.head_branch
+        files = module.repository.list_files(ref)
     state["ref"] = ref
     context.update(ref=ref, python_files=[f for f in files if f.endswith(".py")], files=files)
     status = 400 if context["errors"] else 200

@@ -135,3 +135,15 @@ def test_write_collaborators_cannot_delete_or_rewrite_the_default_branch(
     git_client.run("commit", "--amend", "-qm", "Rewritten again", cwd=work)
     owner = push(git_client, strict_hub, public_module, people.owner, work, "master", force=True)
     assert owner.returncode == 0, owner.stderr
+
+
+def test_the_first_push_of_main_makes_main_the_default_branch(
+    strict_hub, git_client, public_module, people, tmp_path, client
+):
+    work = git_client.new_work_tree(tmp_path / "w", {"train.py": "x = 1\n"})
+    git_client.run("branch", "-m", "master", "main", cwd=work)
+    assert push(git_client, strict_hub, public_module, people.owner, work, "main").returncode == 0
+    public_module.refresh_from_db()
+    assert public_module.default_branch == "main"
+    page = client.get(public_module.get_absolute_url())
+    assert page.status_code == 200 and b"train.py" in page.content
