@@ -268,7 +268,9 @@ SPECTACULAR_SETTINGS = {
 # "auto": the daemonless builder (no Docker engine); "docker", or a dotted path to a builder class.
 IMAGE_BUILDER = env_str("IMAGE_BUILDER", "auto")
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
-REGISTRY_URL = env_str("REGISTRY_URL", "127.0.0.1:5000")
+# Empty: images go to the hub's built-in registry (/v2/ on this server).
+REGISTRY_URL = env_str("REGISTRY_URL", "")
+REGISTRY_BACKEND = env_str("REGISTRY_BACKEND", "")
 REGISTRY_USERNAME = env_str("REGISTRY_USERNAME", "")
 REGISTRY_PASSWORD = env_str("REGISTRY_PASSWORD", "")
 # pip inside the build: index, extra index and a CA bundle (needed behind TLS-inspecting proxies).

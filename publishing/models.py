@@ -167,3 +167,21 @@ class LogLine(LogLineBase):
         constraints = [
             models.UniqueConstraint(fields=["publication", "number"], name="unique_log_line")
         ]
+
+
+class VersionCounter(models.Model):
+    """The last version number handed out for a namespace/name. It outlives the module, so a
+    module deleted and created again under the same name never reuses a number (and never
+    overwrites the old image tags in an external registry)."""
+
+    namespace = models.CharField(max_length=39)
+    slug = models.CharField(max_length=64)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "slug"], name="unique_version_counter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.slug}: {self.last}"

@@ -1,4 +1,14 @@
-"""Talking to the OCI distribution registry directly (the image builder pushes; this checks)."""
+"""Where publishing puts images: one small interface, chosen by the REGISTRY_BACKEND setting.
+
+With ``REGISTRY_URL`` unset the hub's own registry (the ``registry`` app) holds the images and
+applies the hub's permissions; with it set, an external OCI registry does. Publishing never
+imports the ``registry`` app: it talks to whichever backend the setting names.
+
+The build pushes blobs and the manifest under a throw-away build tag (an engine cannot push
+without one); ``publish`` then creates the version's tag (immutable) and moves ``latest``, in
+the database transaction that marks the publication published, so no failed, cancelled or
+killed publication leaves a version tag behind.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +16,13 @@ import base64
 import json
 import urllib.error
 import urllib.request
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 MANIFEST_TYPES = ", ".join(
     [
@@ -19,61 +34,133 @@ MANIFEST_TYPES = ", ".join(
 )
 
 
-def registry_host() -> str:
-    """REGISTRY_URL without a scheme: what image references start with."""
-    return settings.REGISTRY_URL.split("://", 1)[-1].rstrip("/")
+class TagError(Exception):
+    """The registry refused to tag (e.g. the version's tag already names other content)."""
 
 
-def _base_url() -> str:
-    if "://" in settings.REGISTRY_URL:
-        return settings.REGISTRY_URL.rstrip("/")
-    host = registry_host()
-    local = host.startswith(("127.", "localhost"))
-    return f"{'http' if local else 'https'}://{host}"
+@dataclass(frozen=True)
+class PushTarget:
+    """Where and as whom a build pushes one module's image."""
+
+    url: str  # the registry API's base URL, e.g. http://127.0.0.1:8000
+    host: str  # what image references start with, e.g. 127.0.0.1:8000
+    username: str
+    password: str
 
 
-def _request(method: str, path: str) -> urllib.request.Request:
-    request = urllib.request.Request(_base_url() + path, method=method)
-    request.add_header("Accept", MANIFEST_TYPES)
-    if settings.REGISTRY_USERNAME:
-        token = base64.b64encode(
-            f"{settings.REGISTRY_USERNAME}:{settings.REGISTRY_PASSWORD}".encode()
-        ).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    return request
+class ImageRegistry(ABC):
+    """The registry images are published to."""
+
+    @abstractmethod
+    def host(self) -> str:
+        """What image references start with (``host[:port]``)."""
+
+    @abstractmethod
+    def push_target(self, module, read: list[str] | None = None) -> PushTarget:
+        """Credentials a build uses to push ``module``'s image (and read ``read`` repositories)."""
+
+    def build_tag(self, version: int) -> str:
+        """The tag a build pushes under (unique per build, never a version's tag)."""
+        return f"build-{version}-{uuid.uuid4().hex[:12]}"
+
+    @abstractmethod
+    def publish(self, module, digest: str, build_tag: str, version: str, latest: bool) -> None:
+        """Tag ``digest`` as ``version`` (immutable), and ``latest`` when asked; drop the build
+        tag. Called inside the transaction that marks the publication published."""
+
+    @abstractmethod
+    def discard(self, module, build_tag: str) -> None:
+        """Forget a build tag of a build that did not publish."""
+
+    def tags(self, module) -> list[str]:
+        return []
 
 
-def tag_digest(repository_path: str, tag: str) -> str | None:
-    """The manifest digest a tag points to, or None when the tag does not exist."""
-    try:
-        with urllib.request.urlopen(
-            _request("HEAD", f"/v2/{repository_path}/manifests/{tag}"), timeout=10
-        ) as response:
-            return response.headers.get("Docker-Content-Digest")
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
+def repository_path(module) -> str:
+    return f"{module.namespace}/{module.slug}"
 
 
-def tags(repository_path: str) -> list[str]:
-    try:
-        with urllib.request.urlopen(
-            _request("GET", f"/v2/{repository_path}/tags/list"), timeout=10
-        ) as response:
-            return json.load(response).get("tags") or []
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return []
-        raise
+class ExternalRegistry(ImageRegistry):
+    """An OCI registry at REGISTRY_URL (e.g. a CNCF distribution registry), with one account."""
+
+    def host(self) -> str:
+        return settings.REGISTRY_URL.split("://", 1)[-1].rstrip("/")
+
+    def _base_url(self) -> str:
+        if "://" in settings.REGISTRY_URL:
+            return settings.REGISTRY_URL.rstrip("/")
+        host = self.host()
+        local = host.startswith(("127.", "localhost"))
+        return f"{'http' if local else 'https'}://{host}"
+
+    def push_target(self, module, read: list[str] | None = None) -> PushTarget:
+        return PushTarget(
+            self._base_url(), self.host(), settings.REGISTRY_USERNAME, settings.REGISTRY_PASSWORD
+        )
+
+    def _request(self, method: str, path: str, data: bytes | None = None, content_type: str = ""):
+        request = urllib.request.Request(self._base_url() + path, method=method, data=data)
+        request.add_header("Accept", MANIFEST_TYPES)
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        if settings.REGISTRY_USERNAME:
+            token = base64.b64encode(
+                f"{settings.REGISTRY_USERNAME}:{settings.REGISTRY_PASSWORD}".encode()
+            ).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        return urllib.request.urlopen(request, timeout=30)
+
+    def tag_digest(self, module, tag: str) -> str | None:
+        try:
+            with self._request(
+                "HEAD", f"/v2/{repository_path(module)}/manifests/{tag}"
+            ) as response:
+                return response.headers.get("Docker-Content-Digest")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def tags(self, module) -> list[str]:
+        try:
+            with self._request("GET", f"/v2/{repository_path(module)}/tags/list") as response:
+                return json.load(response).get("tags") or []
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return []
+            raise
+
+    def publish(self, module, digest: str, build_tag: str, version: str, latest: bool) -> None:
+        path = repository_path(module)
+        try:
+            existing = self.tag_digest(module, version)
+            if existing and existing != digest:
+                raise TagError(f"Tag {version} already names {existing} in the registry.")
+            with self._request("GET", f"/v2/{path}/manifests/{digest}") as response:
+                body, media_type = response.read(), response.headers.get("Content-Type", "")
+            for tag in [version, *(["latest"] if latest else [])]:
+                with self._request("PUT", f"/v2/{path}/manifests/{tag}", body, media_type):
+                    pass
+        except (urllib.error.URLError, OSError) as error:
+            raise TagError(f"The registry refused the tags: {error}") from None
+
+    def discard(self, module, build_tag: str) -> None:
+        """A distribution registry deletes manifests, not tags: leave the build tag.
+
+        It names no version, and the next ``registry garbage-collect`` keeps it small."""
 
 
-def delete_tag(repository_path: str, tag: str) -> bool:
-    """Remove a tag's manifest (needs deletion enabled in the registry); False if absent."""
-    digest = tag_digest(repository_path, tag)
-    if digest is None:
-        return False
-    with urllib.request.urlopen(
-        _request("DELETE", f"/v2/{repository_path}/manifests/{digest}"), timeout=10
-    ):
-        return True
+@cache
+def _load(path: str) -> ImageRegistry:
+    return import_string(path)()
+
+
+def get_registry() -> ImageRegistry:
+    """REGISTRY_BACKEND when set; else the external registry when REGISTRY_URL is set, else
+    the hub's own (named by dotted path: publishing never imports the registry app)."""
+    path = settings.REGISTRY_BACKEND or (
+        "publishing.registry.ExternalRegistry"
+        if settings.REGISTRY_URL
+        else "registry.backend.BuiltinRegistry"
+    )
+    return _load(path)

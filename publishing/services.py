@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import traceback
 import uuid
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from modules import services as module_services
 from modules.models import Module
 from modules.repository import NotFound, RepositoryError, validate_path
 
-from . import config, registry, source
+from . import config, source
 from .builders import (
     BuildPlatformError,
     BuildRequest,
@@ -38,8 +38,9 @@ from .builders import (
     get_builder,
 )
 from .logs import Cancelled, PublicationLog
-from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status
+from .models import ACTIVE_STATUSES, BaseEnvironment, Publication, Status, VersionCounter
 from .reader import EntrypointError, convention_problem, read_entrypoint_isolated
+from .registry import TagError, get_registry
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def existing_choices(module: Module, ref: str) -> config.PublishChoices | None:
 
 
 def image_repository(module: Module) -> str:
-    return f"{registry.registry_host()}/{module.namespace}/{module.slug}"
+    return f"{get_registry().host()}/{module.namespace}/{module.slug}"
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -155,10 +156,9 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
             raise PublishError(f"Could not write mlreef.yml to {branch}: {error}") from None
     with transaction.atomic():
         Module.objects.select_for_update().filter(pk=module.pk).first()
-        last = module.publications.aggregate(last=Max("version"))["last"] or 0
         publication = Publication.objects.create(
             module=module,
-            version=last + 1,
+            version=_next_version(module),
             branch=branch,
             commit_sha=sha,
             entrypoint=validate_path(request.entrypoint),
@@ -178,6 +178,18 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
         )
         transaction.on_commit(lambda: _enqueue(publication.pk))
     return publication
+
+
+def _next_version(module: Module) -> int:
+    """One more than any version this namespace/name ever had, even by a deleted module, so
+    a re-created module never overwrites old image tags. Call with the module row locked."""
+    counter, _ = VersionCounter.objects.select_for_update().get_or_create(
+        namespace=module.namespace, slug=module.slug
+    )
+    last = module.publications.aggregate(last=Max("version"))["last"] or 0
+    counter.last = max(last, counter.last) + 1
+    counter.save(update_fields=["last"])
+    return counter.last
 
 
 def _write_config(
@@ -414,12 +426,10 @@ def run_publication(publication_id: int, task_id: str = "") -> None:
             builder.build(run.request, log.write)
             _advance(run, Status.PUSHING)
             digest = _push(run, builder)
-            _finish(run, Status.PUBLISHED, digest=digest)
+            _publish(run, digest)
         except Cancelled:
-            _undo_push(run)
             _finish(run, Status.CANCELLED, reason="Cancelled by a user.")
         except SoftTimeLimitExceeded:
-            _undo_push(run)
             _finish(
                 run,
                 Status.FAILED,
@@ -436,6 +446,8 @@ def run_publication(publication_id: int, task_id: str = "") -> None:
             log.write(traceback.format_exc(limit=5), important=True)
             _finish(run, Status.FAILED, reason=f"Internal error: {error}", kind="platform")
         finally:
+            if run.request is not None and run.publication.status != Status.PUBLISHED:
+                _discard(run)
             if builder is not None and run.request is not None:
                 builder.cleanup(run.request)
 
@@ -549,10 +561,12 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
         entrypoint=publication.entrypoint,
     )
     (context / "Dockerfile.mlreef").write_text(dockerfile)
+    image_registry = get_registry()
     repository = image_repository(module)
-    tags = [str(publication.version)]
-    if publication.branch and publication.branch == module.default_branch:
-        tags.append("latest")
+    # The build pushes under a throw-away tag; the version's tag comes with "published".
+    tags = [image_registry.build_tag(publication.version)]
+    target = image_registry.push_target(module)
+    run.log.secrets.append(target.password)
     public_url = settings.PUBLIC_URL or "http://127.0.0.1:8000"
     labels = {
         "org.opencontainers.image.source": f"{public_url}{module.get_absolute_url()}",
@@ -580,31 +594,57 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
         requirements_path=publication.requirements_path,
         entrypoint=publication.entrypoint,
         source_date_epoch=run.epoch,
+        target=target,
     )
 
 
 def _push(run: BuildRun, builder) -> str:
     request = run.request
     assert request is not None
-    run.log.write(f"Pushing {request.repository} with tags {', '.join(request.tags)}")
-    digest = builder.push(replace(request, tags=request.tags[:1]), run.log.write)
-    run.log.check_cancel = False  # the version exists now: finish rather than half-undo
-    if len(request.tags) > 1:
-        builder.push(replace(request, tags=request.tags[1:]), run.log.write)
+    run.log.write(f"Pushing {request.repository} (build tag {request.tags[0]})")
+    digest = builder.push(request, run.log.write)
     run.log.write(f"Pushed {request.repository}@{digest}", important=True)
     return digest
 
 
-def _undo_push(run: BuildRun) -> None:
-    """A cancel that lands during the push must not leave the version's tag behind."""
-    if run.request is None or run.publication.status != Status.PUSHING:
-        return
-    path = run.request.repository.split("/", 1)[1]
+def _publish(run: BuildRun, digest: str) -> None:
+    """Tag the version and mark it published in one transaction: both or neither.
+
+    The module row lock serialises publications of one module, so ``latest`` only ever moves
+    forward to the highest published version of the default branch.
+    """
+    publication = run.publication
+    module = publication.module
+    assert run.request is not None
+    latest = bool(publication.branch) and publication.branch == module.default_branch
+    with transaction.atomic():
+        Module.objects.select_for_update().filter(pk=module.pk).first()
+        current = Publication.objects.select_for_update().get(pk=publication.pk)
+        if current.cancel_requested or current.status != Status.PUSHING:
+            raise Cancelled()
+        newer = module.publications.filter(
+            status=Status.PUBLISHED, branch=publication.branch, version__gt=publication.version
+        ).exists()
+        try:
+            get_registry().publish(
+                module, digest, run.request.tags[0], str(publication.version), latest and not newer
+            )
+        except TagError as error:
+            message = f"Could not tag version {publication.version}: {error}"
+            raise BuildPlatformError(message) from None
+        tags = [str(publication.version), *(["latest"] if latest and not newer else [])]
+        run.log.write(f"Tagged {', '.join(tags)}", important=True)
+        _finish(run, Status.PUBLISHED, digest=digest)
+    publication.status = Status.PUBLISHED
+
+
+def _discard(run: BuildRun) -> None:
+    """A build that did not publish leaves no tag behind (not even its build tag)."""
+    assert run.request is not None
     try:
-        if registry.delete_tag(path, run.request.tags[0]):
-            run.log.write(f"Removed tag {run.request.tags[0]} from the registry", important=True)
-    except Exception as error:  # noqa: BLE001
-        run.log.write(f"Could not remove the pushed tag: {error}", important=True)
+        get_registry().discard(run.publication.module, run.request.tags[0])
+    except Exception as error:  # noqa: BLE001 - cleaning up must not hide the real outcome
+        logger.warning("could not discard build tag %s: %s", run.request.tags[0], error)
 
 
 def _finish(run: BuildRun, status: str, digest: str = "", reason: str = "", kind: str = "") -> None:

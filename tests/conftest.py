@@ -178,9 +178,45 @@ def registry_base(registry) -> str:
         client.close()
 
 
+@pytest.fixture
+def hub_base(registry, registry_base, db) -> str:
+    """The base image ``mlreef/python:3.11`` in the hub's built-in registry: the public module
+    ``python`` of user ``mlreef``, filled from the test distribution registry (which the
+    daemonless path wrote). Rows go with each test's database; blobs stay in the store."""
+    import json
+
+    from modules.models import Module
+    from publishing.oci.client import RegistryClient
+    from registry import services as registry_services
+    from registry.storage import blob_store
+
+    owner = User.objects.filter(username="mlreef").first() or make_user("mlreef")
+    module = Module.objects.filter(owner=owner, slug="python").first() or services.create_module(
+        owner, name="Python", slug="python", kind="model", data_types=["any"], visibility="public"
+    )
+    repository = registry_services.repository_for(module)
+    name = BASE_IMAGE.split(":")[0]
+    client = RegistryClient(registry)
+    try:
+        body, media_type, digest = client.get_manifest(name, BASE_IMAGE.split(":")[1])
+        document = json.loads(body)
+        for blob in [document["config"], *document["layers"]]:
+            if blob_store().exists(blob["digest"]):
+                registry_services.link_blob(repository, blob["digest"], blob["size"])
+                continue
+            with client.open_blob(name, blob["digest"]) as response:
+                registry_services.ingest_blob(
+                    repository, response.raw, blob["digest"], blob["size"]
+                )
+    finally:
+        client.close()
+    registry_services.put_manifest(repository, BASE_IMAGE.split(":")[1], body, media_type)
+    return digest
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, registry, tmp_path_factory):
-    """A real Celery worker process on the test database, pushing to the test registry."""
+def celery_worker(django_db_setup, django_db_blocker, hub, tmp_path_factory):
+    """A real Celery worker process on the test database, pushing to the hub's own registry."""
     from django.conf import settings
 
     with django_db_blocker.unblock():
@@ -190,7 +226,8 @@ def celery_worker(django_db_setup, django_db_blocker, registry, tmp_path_factory
         **os.environ,
         "DATABASE_URL": database_url(db),
         "DATA_DIR": str(settings.DATA_DIR),
-        "REGISTRY_URL": registry,
+        "REGISTRY_URL": "",
+        "PUBLIC_URL": hub.url,
         "PUBLISH_PUSH_RETRIES": "2",
         # The default (daemonless) builder needs no engine: prove it by pointing nowhere.
         "IMAGE_BUILDER": "auto",

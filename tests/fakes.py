@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from publishing.builders import BuildPlatformError, BuildRequest, BuildUserError, ImageBuilder
+from publishing.registry import ImageRegistry, PushTarget, TagError
 
 
 class FakeBuilder(ImageBuilder):
@@ -44,3 +45,40 @@ class FakeBuilder(ImageBuilder):
         cls.requests = []
         cls.cleaned = []
         cls.dockerfiles = []
+
+
+class FakeRegistry(ImageRegistry):
+    """Records tags instead of talking to a registry."""
+
+    tags_by_module: dict[str, dict[str, str]] = {}
+    fail_publish: str = ""
+
+    def host(self) -> str:
+        return "registry.test"
+
+    def push_target(self, module, read=None) -> PushTarget:
+        return PushTarget("http://registry.test", "registry.test", "builder", "push-secret")
+
+    def publish(self, module, digest: str, build_tag: str, version: str, latest: bool) -> None:
+        if self.fail_publish:
+            raise TagError(self.fail_publish)
+        tags = FakeRegistry.tags_by_module.setdefault(module.full_name, {})
+        if tags.get(version, digest) != digest:
+            raise TagError(f"tag {version} exists")
+        tags[version] = digest
+        if latest:
+            tags["latest"] = digest
+
+    def discard(self, module, build_tag: str) -> None:
+        FakeRegistry.discarded.append(build_tag)
+
+    def tags(self, module) -> list[str]:
+        return sorted(FakeRegistry.tags_by_module.get(module.full_name, {}))
+
+    discarded: list[str] = []
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.tags_by_module = {}
+        cls.fail_publish = ""
+        cls.discarded = []

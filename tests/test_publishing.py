@@ -20,7 +20,7 @@ from publishing import config, services
 from publishing.builders.daemonless import dependencies
 from publishing.logs import PublicationLog, sanitise
 from publishing.models import BaseEnvironment, Publication, Status
-from tests.fakes import FakeBuilder
+from tests.fakes import FakeBuilder, FakeRegistry
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +31,9 @@ TRAIN = TEMPLATES["model"].render()
 def fake_builder(settings):
     settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.REGISTRY_URL = "127.0.0.1:5999"
+    settings.REGISTRY_BACKEND = "tests.fakes.FakeRegistry"
     FakeBuilder.reset()
+    FakeRegistry.reset()
     yield FakeBuilder
 
 
@@ -96,7 +97,7 @@ def test_it_writes_mlreef_yml_once_authored_by_the_publisher(
         "learning_rate": False,
     }
     assert document["base_environment"]["image"] == "mlreef/python:3.11"
-    assert document["image"] == "127.0.0.1:5999/olivia/public-net"
+    assert document["image"] == "registry.test/olivia/public-net"
     assert [s["stage"] for s in document["pipeline"]] == ["clone", "parse", "build", "push"]
     assert no_queue == [first.pk]
 
@@ -191,12 +192,17 @@ def test_a_run_walks_every_state_and_records_the_image(module, people, environme
     services.run_publication(publication.pk)
     publication.refresh_from_db()
     assert publication.status == Status.PUBLISHED
-    assert publication.image_reference == "127.0.0.1:5999/olivia/public-net:1"
+    assert publication.image_reference == "registry.test/olivia/public-net:1"
     assert publication.image_digest == "sha256:" + "ab" * 32
     steps = list(dict.fromkeys(publication.lines.values_list("step", flat=True)))
     assert steps == ["queued", "cloning", "parsing", "building", "pushing", "published"]
     request = fake_builder.requests[0]
-    assert request.tags == ["1", "latest"]
+    assert len(request.tags) == 1 and request.tags[0].startswith("build-1-")
+    assert request.target is not None and request.target.password == "push-secret"
+    assert FakeRegistry.tags_by_module[module.full_name] == {
+        "1": publication.image_digest,
+        "latest": publication.image_digest,
+    }
     assert request.labels["org.opencontainers.image.revision"] == publication.commit_sha
     assert "org.opencontainers.image.version" not in request.labels  # the tag says it
     assert json.loads(request.labels["ai.mlreef.parameters"])[0]["name"] == "input_path"
@@ -213,7 +219,48 @@ def test_only_the_default_branch_gets_latest(module, people, environment, fake_b
     )
     publication = start(module, people.owner, ref="dev")
     services.run_publication(publication.pk)
-    assert fake_builder.requests[0].tags == ["1"]
+    assert FakeRegistry().tags(module) == ["1"]
+
+
+def test_no_tag_unless_published_and_the_build_tag_is_discarded(
+    module, people, environment, fake_builder
+):
+    fake_builder.fail_build = "platform"
+    failed = start(module, people.owner)
+    services.run_publication(failed.pk)
+    assert FakeRegistry().tags(module) == []
+    assert FakeRegistry.discarded == fake_builder.requests[0].tags
+
+    fake_builder.fail_build = ""
+    FakeRegistry.fail_publish = "tag refused"
+    refused = start(module, people.owner)
+    services.run_publication(refused.pk)
+    refused.refresh_from_db()
+    assert refused.status == Status.FAILED and "tag refused" in refused.failure_reason
+    assert FakeRegistry().tags(module) == []
+
+
+def test_latest_never_moves_back_to_an_older_version(module, people, environment):
+    first, second = start(module, people.owner), start(module, people.owner)
+    services.run_publication(second.pk)
+    FakeRegistry.tags_by_module[module.full_name]["latest"] = "sha256:second"
+    services.run_publication(first.pk)  # finishes last, but is older
+    tags = FakeRegistry.tags_by_module[module.full_name]
+    assert tags["latest"] == "sha256:second" and set(tags) == {"1", "2", "latest"}
+
+
+def test_version_numbers_are_never_reused_after_delete_and_recreate(module, people, environment):
+    from modules import services as module_services
+    from tests.conftest import make_module
+
+    services.run_publication(start(module, people.owner).pk)
+    services.run_publication(start(module, people.owner).pk)
+    module_services.delete_module(module)
+    again = make_module(people, "public-net", "public")
+    again.repository.commit_files(
+        "master", {"train.py": TRAIN.encode(), "requirements.txt": b""}, "c", "O", "o@x.io"
+    )
+    assert start(again, people.owner).version == 3
 
 
 @pytest.mark.parametrize(
@@ -564,3 +611,17 @@ def test_a_branch_moving_during_start_is_a_clear_error(module, people, environme
     with pytest.raises(services.PublishError, match="moved on"):
         start(module, people.owner)
     assert not Publication.objects.exists()
+
+
+def test_version_page_shows_pull_and_for_private_modules_login(
+    client, people, private_module, environment
+):
+    private_module.repository.commit_files(
+        "master", {"train.py": TRAIN.encode(), "requirements.txt": b""}, "c", "O", "o@x.io"
+    )
+    publication = start(private_module, people.owner)
+    services.run_publication(publication.pk)
+    client.force_login(people.reader)
+    page = client.get(publication.get_absolute_url()).content.decode()
+    assert "docker pull registry.test/olivia/secret-net:1" in page
+    assert "docker login registry.test" in page

@@ -1,6 +1,7 @@
 """Publishing end to end with the real pieces: git over HTTP, a Celery worker process running the
-daemonless builder with no Docker engine reachable, the distribution registry, skopeo, then
-docker pull + docker run with the real engine, and headless Chromium."""
+daemonless builder with no Docker engine reachable, the hub's built-in registry (and once Debian's
+distribution registry), skopeo, then docker pull + docker run with the real engine, and headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from django.db import connections
 
 from accounts.models import PersonalAccessToken
 from modules.file_templates import TEMPLATES
-from publishing import registry as registry_api
 from publishing import services
 from publishing.models import BaseEnvironment, Publication, Status
+from publishing.registry import ExternalRegistry, get_registry
+from registry.models import Tag
 from tests.conftest import BASE_IMAGE, PASSWORD
 from tests.helpers import url_with_credentials
 
@@ -37,15 +39,22 @@ def module(public_module):
 
 
 @pytest.fixture
-def stack(settings, docker_engine, registry, registry_base, celery_worker, hub, people):
-    settings.REGISTRY_URL = registry
+def stack(settings, docker_engine, hub_base, celery_worker, hub, people):
+    """Images go to the hub's own registry, as with REGISTRY_URL unset in production."""
+    settings.REGISTRY_URL = ""
+    settings.PUBLIC_URL = hub.url
     BaseEnvironment.objects.create(
         name="python-3.11",
         image=BASE_IMAGE,
         python_version="3.11",
         description="Debian bookworm, CPU",
     )
-    return registry
+    return hub.url.split("://", 1)[1]
+
+
+def tag_digest(module, tag: str) -> str | None:
+    found = Tag.objects.filter(repository__module=module, name=tag).first()
+    return found.manifest.digest if found else None
 
 
 def push_code(hub, git_client, module, user, tmp_path, files: dict[str, str]) -> None:
@@ -138,7 +147,8 @@ def test_publish_through_the_api_pull_and_run_the_image(
     reference = f"{stack}/{module.full_name}:1"
     assert publication.image_reference == reference
     assert publication.image_digest.startswith("sha256:")
-    assert sorted(registry_api.tags(module.full_name)) == ["1", "latest"]
+    assert get_registry().tags(module) == ["1", "latest"]  # no build tag left
+    assert Tag.objects.get(repository__module=module, name="1").immutable
     config_file = yaml.safe_load(module.repository.read_file("master", "mlreef.yml"))
     assert publication.commit_sha == module.repository.resolve("master")
     assert module.repository.commit_info("master").author_name == "olivia"
@@ -199,7 +209,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
     assert "reused from the cache (pip not run)" in log_text(second)
     status, versions = api(hub, token, "GET", path)
     assert [v["version"] for v in versions] == [2, 1]
-    assert registry_api.tag_digest(module.full_name, "1") == publication.image_digest
+    assert tag_digest(module, "1") == publication.image_digest
 
 
 @pytest.mark.parametrize(
@@ -249,7 +259,7 @@ def test_broken_modules_fail_with_the_reason(
     assert reason in log
     if "package index" in reason:
         assert "No matching distribution found for mlreef-no-such-package-x7" in log
-    assert registry_api.tags(module.full_name) == []
+    assert get_registry().tags(module) == []
 
 
 def test_registry_down_fails_after_retries(
@@ -284,6 +294,36 @@ def test_registry_down_fails_after_retries(
     assert "retrying in 1 s" in log_text(publication)
 
 
+def test_publishing_to_an_external_registry(
+    settings, registry, registry_base, module, people, tmp_path, git_client, hub, monkeypatch
+):
+    """REGISTRY_URL set: the image goes to Debian's distribution registry instead."""
+    monkeypatch.setattr(services, "_enqueue", lambda pk: None)  # run here, not in the worker
+    settings.REGISTRY_URL = registry
+    settings.IMAGE_BUILDER = "auto"
+    settings.BUILD_CACHE_DIR = tmp_path / "cache"
+    BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
+    push_code(
+        hub, git_client, module, people.owner, tmp_path, {"train.py": TRAIN, "requirements.txt": ""}
+    )
+    publication = services.start_publication(
+        module,
+        people.owner,
+        services.PublishRequest(
+            ref="master", entrypoint="train.py", base_environment="python-3.11", write_config=False
+        ),
+    )
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == Status.PUBLISHED, log_text(publication)
+    assert publication.image_reference == f"{registry}/{module.full_name}:1"
+    external = get_registry()
+    assert isinstance(external, ExternalRegistry)
+    assert {"1", "latest"} <= set(external.tags(module))
+    assert external.tag_digest(module, "1") == publication.image_digest
+    assert not Tag.objects.filter(repository__module=module).exists()
+
+
 def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, module, people, tmp_path):
     # A fresh requirements layer (unique comment) with a real download keeps the build busy.
     push_code(
@@ -312,7 +352,7 @@ def test_cancelling_a_build_leaves_no_tag(stack, hub, git_client, module, people
     publication = wait_until_final(publication.pk, timeout=120)
     assert publication.status == Status.CANCELLED, log_text(publication)
     assert "Successfully installed" not in log_text(publication)
-    assert registry_api.tags(module.full_name) == []
+    assert get_registry().tags(module) == []
 
 
 @pytest.mark.browser

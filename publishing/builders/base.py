@@ -14,6 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from ..registry import PushTarget
+
 LogFunction = Callable[..., None]
 
 
@@ -39,6 +41,8 @@ class BuildRequest:
     requirements_path: str = "requirements.txt"
     entrypoint: str = ""
     source_date_epoch: int = 0  # the commit time: every timestamp in the image
+    # Where and as whom to push (the registry interface hands out short-lived credentials).
+    target: PushTarget | None = None
 
     @property
     def primary(self) -> str:
@@ -54,7 +58,10 @@ class ImageBuilder(ABC):
 
     @abstractmethod
     def push(self, request: BuildRequest, log: LogFunction) -> str:
-        """Push every tag; return the manifest digest."""
+        """Push the image under its build tag(s); return the manifest digest.
+
+        Version tags are not the builder's business: publishing sets them through the
+        registry interface when the publication is marked published."""
 
     @abstractmethod
     def cleanup(self, request: BuildRequest) -> None:

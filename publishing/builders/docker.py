@@ -87,18 +87,21 @@ class DockerBuilder(ImageBuilder):
         return image_id
 
     def push(self, request: BuildRequest, log: LogFunction) -> str:
-        """The engine pushes the one tag this build made; other tags (``latest``) are set
-        through the registry API on the pushed digest, so no engine-side tag is ever shared
-        by two publications."""
+        """The engine pushes the one tag this build made (publishing's throw-away build tag);
+        any other tag is set through the registry API on the pushed digest, so no engine-side
+        tag is ever shared by two publications. Version tags come later, from publishing."""
         auth = None
-        if settings.REGISTRY_USERNAME:
+        target = request.target
+        if target is not None and target.username:
+            auth = {"username": target.username, "password": target.password}
+        elif settings.REGISTRY_USERNAME:
             auth = {"username": settings.REGISTRY_USERNAME, "password": settings.REGISTRY_PASSWORD}
         repository, built_tag = self._built.rsplit(":", 1)
         if not self._digest:
             self._digest = self._push_with_retries(repository, built_tag, auth, log)
         others = [tag for tag in request.tags if tag != built_tag]
         if others:
-            client = registry_client()
+            client = registry_client(target)
             path = split_repository(repository)
             try:
                 body, media_type, _ = client.get_manifest(path, self._digest)

@@ -29,6 +29,7 @@ from ...oci.client import (
     RegistryUnreachable,
 )
 from ...oci.layers import Blob, canonical_json, write_json_blob, write_layer
+from ...registry import PushTarget
 from ..base import BuildPlatformError, BuildRequest, ImageBuilder, LogFunction
 from . import base_image, dependencies
 
@@ -38,10 +39,18 @@ APP_PATH = "app"
 PROGRESS_STEP = 16 * 1024 * 1024
 
 
-def registry_client(registry: str | None = None) -> RegistryClient:
-    """A client of the registry images are published to, with the hub's push credentials."""
+def registry_client(target: PushTarget | None = None) -> RegistryClient:
+    """A client of the registry images are published to: with the build's short-lived push
+    credentials (``BuildRequest.target``), else with the configured external account."""
+    if target is not None:
+        return RegistryClient(
+            target.url,
+            username=target.username,
+            password=target.password,
+            verify=settings.BUILD_CA_BUNDLE or True,
+        )
     return RegistryClient(
-        registry or settings.REGISTRY_URL,
+        settings.REGISTRY_URL,
         username=settings.REGISTRY_USERNAME,
         password=settings.REGISTRY_PASSWORD,
         verify=settings.BUILD_CA_BUNDLE or True,
@@ -83,6 +92,9 @@ class DaemonlessBuilder(ImageBuilder):
 
     # -- build -------------------------------------------------------------------------------
     def build(self, request: BuildRequest, log: LogFunction) -> str:
+        if request.target is not None:
+            self.client.close()
+            self.client = registry_client(request.target)
         self._tmp = tempfile.TemporaryDirectory(prefix="layers-", dir=request.context_dir)
         workdir = Path(self._tmp.name)
         log(f"Reading the base image {request.base_image}", important=True)

@@ -76,7 +76,7 @@ class Command(BaseCommand):
         from publishing.builders.daemonless.builder import registry_client
         from publishing.oci.client import RegistryError
 
-        client = registry_client()
+        client = registry_client(self._push_target(image))
         try:
             digest = import_rootfs(rootfs, image, client, self.stdout.write)
         except (RegistryError, ValueError) as error:
@@ -84,6 +84,25 @@ class Command(BaseCommand):
         finally:
             client.close()
         self.stdout.write(f"Wrote {rootfs} as {client.registry}/{image} ({digest})")
+
+    def _push_target(self, image: str):
+        """The built-in registry takes images of modules only: the base image's name must be a
+        module (e.g. a public ``python`` module of the ``mlreef`` user for mlreef/python)."""
+        from modules.services import find_module
+        from publishing.registry import ExternalRegistry, get_registry
+
+        registry = get_registry()
+        if isinstance(registry, ExternalRegistry):
+            return None
+        name = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image
+        namespace, _, slug = name.partition("/")
+        module = find_module(namespace, slug).module if slug and "/" not in slug else None
+        if module is None:
+            raise CommandError(
+                f"The built-in registry keeps images of modules: create the module {name} "
+                "(public, so every build may read it) before writing its image."
+            )
+        return registry.push_target(module)
 
     def _import(self, rootfs: Path, image: str) -> None:
         import docker

@@ -1,0 +1,276 @@
+"""Benchmark the hub's built-in registry against Debian's distribution registry, in one run.
+
+Builds a ~500 MB image of several layers (random bytes, so compression and de-duplication
+flatter neither side), then with the real Docker engine pushes it to and pulls it from the
+hub's registry (gunicorn, token authentication, as deployed) and a plain `docker-registry`,
+alternating the two, and prints the times and the ratios. Finally it uploads one 1 GiB blob to
+the hub (streamed PATCH, then a monolithic POST) while sampling the resident memory of the
+gunicorn processes, and prints the peak growth.
+
+Targets (issue 7): within 1.2x of the distribution registry both ways; memory growth < 50 MB.
+Needs a Docker engine (DOCKER_HOST), the docker CLI and docker-registry; it uses a throw-away
+DATA_DIR and its own servers.
+
+    python bench/registry.py [--layers 5] [--layer-mb 100] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-registry-"))
+os.environ["DATA_DIR"] = str(WORK / "data")
+os.environ.pop("DATABASE_URL", None)
+os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+PASSWORD = "bench-password-7"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def start_distribution() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    config = WORK / "distribution.yml"
+    config.write_text(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {WORK / 'distribution'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(port, process)
+    return process, f"127.0.0.1:{port}"
+
+
+def start_hub() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    log = open(WORK / "gunicorn.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py", "--access-logfile", ""],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for(port, process)
+    return process, f"127.0.0.1:{port}"
+
+
+def docker(*args: str, stdin: str | None = None) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["docker", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_CONFIG": str(WORK / "docker-config")},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"docker {' '.join(args)} failed: {result.stderr}")
+    return time.perf_counter() - started
+
+
+def build_image(layers: int, layer_mb: int) -> str:
+    context = WORK / "context"
+    context.mkdir()
+    lines = ["FROM scratch"]
+    for index in range(layers):
+        folder = context / f"layer{index}"
+        folder.mkdir()
+        with (folder / "data.bin").open("wb") as handle:
+            for _ in range(layer_mb):
+                handle.write(os.urandom(1024 * 1024))
+        lines.append(f"COPY layer{index}/ /layer{index}/")
+    (context / "Dockerfile").write_text("\n".join(lines) + "\n")
+    tag = f"mlreef-bench/registry:{os.getpid()}"
+    docker("build", "-q", "-t", tag, str(context))
+    shutil.rmtree(context)
+    return tag
+
+
+def push_pull(local: str, target: str) -> tuple[float, float]:
+    docker("tag", local, target)
+    push = docker("push", target)
+    docker("rmi", target)
+    docker("rmi", local)  # the layers go too, so the pull downloads them all
+    pull = docker("pull", target)
+    docker("tag", target, local)
+    docker("rmi", target)
+    return push, pull
+
+
+class MemorySampler(threading.Thread):
+    """Sums the resident memory of the gunicorn master and workers every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self.running = True
+
+    def rss(self) -> int:
+        processes = [self.root, *self.root.children(recursive=True)]
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except Exception:  # noqa: BLE001 - a worker that just exited
+                pass
+        return total
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.02)
+
+
+def upload_gib(hub: str, name: str, auth: tuple[str, str], pid: int) -> tuple[int, int]:
+    import requests
+
+    size = 1024**3
+    block = os.urandom(1024 * 1024)
+    digest = hashlib.sha256()
+    for _ in range(size // len(block)):
+        digest.update(block)
+    expected = f"sha256:{digest.hexdigest()}"
+
+    def body():
+        for _ in range(size // len(block)):
+            yield block
+
+    token = requests.get(
+        f"http://{hub}/v2/token",
+        params={"service": "mlreef-registry", "scope": f"repository:{name}:pull,push"},
+        auth=auth,
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    growth = []
+    for mode in ("streamed", "monolithic"):
+        sampler = MemorySampler(pid)
+        time.sleep(0.5)
+        baseline = sampler.rss()
+        sampler.start()
+        if mode == "streamed":
+            start = requests.post(f"http://{hub}/v2/{name}/blobs/uploads/", headers=headers)
+            location = start.headers["Location"]
+            patched = requests.patch(f"http://{hub}{location}", data=body(), headers=headers)
+            done = requests.put(
+                f"http://{hub}{patched.headers['Location']}",
+                params={"digest": expected},
+                headers=headers,
+            )
+        else:
+            requests.delete(f"http://{hub}/v2/{name}/blobs/{expected}", headers=headers)
+            done = requests.post(
+                f"http://{hub}/v2/{name}/blobs/uploads/",
+                params={"digest": expected},
+                data=body(),
+                headers={**headers, "Content-Length": str(size)},
+            )
+        sampler.running = False
+        sampler.join()
+        if done.status_code != 201:
+            raise SystemExit(f"{mode} upload failed: {done.status_code} {done.text}")
+        growth.append(sampler.peak - baseline)
+    return growth[0], growth[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=5)
+    parser.add_argument("--layer-mb", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    options = parser.parse_args()
+    for tool in ("docker", "docker-registry"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"needs {tool}")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from modules import services
+
+    call_command("migrate", verbosity=0)
+    admin = User.objects.create_superuser("bench", "bench@example.com", PASSWORD)
+    module = services.create_module(
+        admin, name="Image", slug="image", kind="model", data_types=["any"], visibility="private"
+    )
+    hub_process, hub = start_hub()
+    distribution_process, distribution = start_distribution()
+    local = ""
+    try:
+        docker("login", hub, "-u", admin.username, "--password-stdin", stdin=PASSWORD)
+        print(f"Building a {options.layers} x {options.layer_mb} MB image ...", flush=True)
+        local = build_image(options.layers, options.layer_mb)
+        times: dict[str, list[tuple[float, float]]] = {"hub": [], "distribution": []}
+        for round_number in range(options.rounds):
+            for side, host in (("hub", hub), ("distribution", distribution)):
+                target = f"{host}/{module.full_name}:r{round_number}"
+                push, pull = push_pull(local, target)
+                times[side].append((push, pull))
+                print(
+                    f"  round {round_number + 1} {side:>12}: push {push:6.1f} s  pull {pull:6.1f} s"
+                )
+        hub_push = statistics.median(p for p, _ in times["hub"])
+        hub_pull = statistics.median(p for _, p in times["hub"])
+        dist_push = statistics.median(p for p, _ in times["distribution"])
+        dist_pull = statistics.median(p for _, p in times["distribution"])
+        total = options.layers * options.layer_mb
+        print(f"\n{total} MB image, {options.layers} layers, median of {options.rounds} rounds")
+        print(f"{'':14}{'hub':>10}{'distribution':>14}{'ratio':>8}   (target <= 1.20)")
+        print(f"{'push':14}{hub_push:9.1f}s{dist_push:13.1f}s{hub_push / dist_push:8.2f}")
+        print(f"{'pull':14}{hub_pull:9.1f}s{dist_pull:13.1f}s{hub_pull / dist_pull:8.2f}")
+        streamed, monolithic = upload_gib(
+            hub, module.full_name, (admin.username, PASSWORD), hub_process.pid
+        )
+        print("\nHub peak memory growth during a 1 GiB blob upload (target < 50 MB):")
+        print(f"  streamed PATCH (chunked) {streamed / 2**20:7.1f} MB")
+        print(f"  monolithic POST          {monolithic / 2**20:7.1f} MB")
+    finally:
+        if local:
+            subprocess.run(["docker", "rmi", "-f", local], capture_output=True)
+        hub_process.terminate()
+        distribution_process.terminate()
+        hub_process.wait(timeout=30)
+        distribution_process.wait(timeout=30)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
