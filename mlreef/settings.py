@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-repositories": {"task": "modules.tasks.sweep_repositories_task", "schedule": 3600.0},
     "reap-stale-runs": {"task": "pipelines.tasks.reap_stale_runs_task", "schedule": 30.0},
+    "expire-registry-uploads": {
+        "task": "registry.tasks.expire_uploads_task",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -77,3 +77,13 @@ def test_usage_per_namespace_on_profile_and_admin(client, people, public_module,
     people.owner.save()
     admin = client.get("/admin/registry/repository/")
     assert admin.status_code == 200 and b"olivia/public-net" in admin.content
+
+
+def test_the_beat_task_expires_sessions_a_day_old(public_module):
+    from registry.tasks import expire_uploads_task
+
+    repository = services.repository_for(public_module)
+    old, fresh = services.start_upload(repository), services.start_upload(repository)
+    UploadSession.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=2))
+    assert expire_uploads_task() == 1
+    assert list(UploadSession.objects.values_list("pk", flat=True)) == [fresh.pk]
