@@ -91,7 +91,8 @@ class Caller:
         return "pull" in self.resolve(module.full_name)[1]
 
     def may_list(self, module: Module) -> bool:
-        """For the catalog: a registry token names no repositories, so ask the user's rights."""
+        """What the user behind a registry token may read (the catalog, mount sources): the
+        token itself names only the repositories the client asked for."""
         if self.granted is not None:
             return "pull" in allowed_actions(self.user, None, module)
         return self.can_read(module)

@@ -102,6 +102,16 @@ def mount_blob(repository: Repository, digest: str, source: Repository | None) -
     return True
 
 
+def repositories_holding(digest: str, readable) -> list[Repository]:
+    """Repositories that hold ``digest`` and pass ``readable(module)`` (for mounts)."""
+    try:
+        digest = check_digest(digest)
+    except RegistryError:
+        return []
+    links = BlobLink.objects.filter(digest=digest).select_related("repository__module__owner")
+    return [link.repository for link in links[:20] if readable(link.repository.module)]
+
+
 def delete_blob(repository: Repository, digest: str) -> None:
     link = find_blob(repository, digest)
     link.delete()  # the bytes go at the next registry_gc if nothing else names them

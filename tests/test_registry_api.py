@@ -333,3 +333,37 @@ def test_blob_delete(client, public_module):
     digest = client.push_blob(name, b"to delete")
     assert client.request("DELETE", f"/v2/{name}/blobs/{digest}").status_code == 202
     assert client.request("HEAD", f"/v2/{name}/blobs/{digest}").status_code == 404
+
+
+def test_a_token_asked_for_too_little_is_sent_back_for_the_wider_scope(hub, admin, public_module):
+    name = public_module.full_name
+    oci = OciClient(hub.url, (admin.username, PASSWORD))
+    pull_only = oci.token(f"repository:{name}:pull")
+    response = requests.post(
+        f"{hub.url}/v2/{name}/blobs/uploads/", headers={"Authorization": f"Bearer {pull_only}"}
+    )
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert f'scope="repository:{name}:pull,push"' in challenge
+    assert 'error="insufficient_scope"' in challenge
+    # The OCI client follows it and gets through.
+    assert oci.request("POST", f"/v2/{name}/blobs/uploads/").status_code == 202
+
+
+def test_mount_without_from_finds_the_blob_in_a_readable_repository(client, people, public_module):
+    other = make_module(people, "other-net", "private")
+    data = os.urandom(2000)
+    client.push_blob(public_module.full_name, data)
+    client.login(other.full_name)
+    mounted = client.request(
+        "POST", f"/v2/{other.full_name}/blobs/uploads/", params={"mount": digest_of(data)}
+    )
+    assert mounted.status_code == 201
+    assert client.request("HEAD", f"/v2/{other.full_name}/blobs/{digest_of(data)}").ok
+
+
+def test_unknown_or_malformed_references_are_404(client, public_module):
+    name = public_module.full_name
+    for reference in (".INVALID_MANIFEST_NAME", "nope", digest_of(b"none")):
+        response = client.request("GET", f"/v2/{name}/manifests/{reference}")
+        assert response.status_code == 404 and errors(response) == ["MANIFEST_UNKNOWN"]

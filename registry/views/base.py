@@ -18,7 +18,7 @@ from mlreef.http_body import request_body
 from modules.models import Module
 
 from .. import tokens
-from ..access import PUSH_DENIED, Caller, valid_name
+from ..access import PUSH_DENIED, Caller, allowed_actions, valid_name
 from ..models import Repository
 from ..services import RegistryError
 
@@ -52,13 +52,15 @@ def hub_url(request: HttpRequest) -> str:
     return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
 
 
-def challenge(request: HttpRequest, message: str, scope: str = "") -> HttpResponse:
+def challenge(request: HttpRequest, message: str, scope: str = "", error: str = "") -> HttpResponse:
     response = oci_error("UNAUTHORIZED", message, 401)
     value = (
         f'Bearer realm="{hub_url(request)}/v2/token",service="{settings.REGISTRY_TOKEN_SERVICE}"'
     )
     if scope:
         value += f',scope="{scope}"'
+    if error:
+        value += f',error="{error}"'
     response["WWW-Authenticate"] = value
     return response
 
@@ -173,11 +175,17 @@ def check_access(request: HttpRequest, caller: Caller, name: str, action: str):
     if not valid_name(name):
         return oci_error("NAME_INVALID", f"Invalid repository name {name[:100]!r}.", 400)
     module, actions = caller.resolve(name)
-    scope = f"repository:{name}:{'pull' if action == 'pull' else 'pull,push'}"
+    scope = f"repository:{name}:{ {'pull': 'pull', 'push': 'pull,push'}.get(action, action) }"
     if action in actions:
         return Target(caller, name, module)
     if caller.anonymous:
         return challenge(request, "Authentication required.", scope)
+    if caller.granted is not None and action in allowed_actions(caller.user, None, module):
+        # The registry token was asked for less than this needs: send the client back to the
+        # token server for the wider scope, as the token spec says (insufficient_scope).
+        return challenge(
+            request, "The token does not cover this action.", scope, "insufficient_scope"
+        )
     if "pull" in actions:
         return oci_error("DENIED", PUSH_DENIED.format(name=name), 403)
     return oci_error("NAME_UNKNOWN", f"Repository {name} is not known to this registry.", 404)

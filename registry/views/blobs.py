@@ -10,7 +10,7 @@ from mlreef.http_body import content_length, request_body
 
 from .. import services
 from ..access import find_module
-from ..models import UploadSession
+from ..models import Repository, UploadSession
 from ..storage import blob_store
 from .base import API_VERSION, Target, by_method, empty, oci_error, registry_view
 
@@ -71,6 +71,10 @@ def _byte_range(match: re.Match, size: int) -> tuple[int | None, int | None]:
     return start, end
 
 
+def _has_repository(module) -> bool:
+    return Repository.objects.filter(module=module).exists()
+
+
 def _session_headers(name: str, session: UploadSession, size: int) -> dict[str, str]:
     return {
         "Location": f"/v2/{name}/blobs/uploads/{session.pk}",
@@ -90,11 +94,13 @@ def upload_start(request: HttpRequest, target: Target) -> HttpResponse:
     mount = request.GET.get("mount")
     if mount:
         source_name = request.GET.get("from", "")
-        source_module = find_module(source_name) if source_name else None
-        source = None
-        if source_module is not None and target.caller.can_read(source_module):
-            source = getattr(source_module, "image_repository", None)
-        if source is not None and services.mount_blob(repository, mount, source):
+        if source_name:
+            module = find_module(source_name)
+            readable = module is not None and target.caller.may_list(module)
+            sources = [module.image_repository] if readable and _has_repository(module) else []
+        else:  # automatic content discovery: any repository this user may read
+            sources = services.repositories_holding(mount, target.caller.may_list)
+        if any(services.mount_blob(repository, mount, source) for source in sources):
             return _created(target.name, services.check_digest(mount))
     elif digest:
         stored = services.ingest_blob(

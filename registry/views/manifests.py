@@ -15,9 +15,9 @@ from .base import API_VERSION, Target, by_method, empty, json_response, oci_erro
 
 @registry_view(by_method(get="pull", head="pull", put="push", delete="delete"))
 def manifest(request: HttpRequest, target: Target, reference: str) -> HttpResponse:
-    if ":" not in reference and not TAG_PATTERN.match(reference):
-        return oci_error("MANIFEST_INVALID", f"Invalid tag {reference[:100]!r}.", 400)
     if request.method == "PUT":
+        if ":" not in reference and not TAG_PATTERN.match(reference):
+            return oci_error("MANIFEST_INVALID", f"Invalid tag {reference[:100]!r}.", 400)
         repository = services.repository_for(target.module)
         data = services.read_manifest_body(request_body(request), content_length(request))
         stored = services.put_manifest(
