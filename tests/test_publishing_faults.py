@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError
 from modules.file_templates import TEMPLATES
 from publishing import services, tasks
 from publishing.models import BaseEnvironment, Publication, Status
-from tests.fakes import FakeBuilder
+from tests.fakes import FakeBuilder, FakeRegistry
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +39,9 @@ class Broker:
 def broker(monkeypatch, settings):
     settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.REGISTRY_URL = "127.0.0.1:5999"
+    settings.REGISTRY_BACKEND = "tests.fakes.FakeRegistry"
     FakeBuilder.reset()
+    FakeRegistry.reset()
     fake = Broker()
     monkeypatch.setattr(tasks.run_publication_task, "apply_async", fake.apply_async)
     monkeypatch.setattr(services.current_app.control, "revoke", fake.revoke)
