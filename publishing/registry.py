@@ -7,7 +7,9 @@ imports the ``registry`` app: it talks to whichever backend the setting names.
 The build pushes blobs and the manifest under a throw-away build tag (an engine cannot push
 without one); ``publish`` then creates the version's tag (immutable) and moves ``latest``, in
 the database transaction that marks the publication published, so no failed, cancelled or
-killed publication leaves a version tag behind.
+killed publication leaves a version tag behind. An external distribution registry cannot
+delete a tag alone, so there the build pushes the version's tag as its last step and
+``discard`` removes it again when the publication does not finish.
 """
 
 from __future__ import annotations
@@ -130,24 +132,36 @@ class ExternalRegistry(ImageRegistry):
                 return []
             raise
 
+    def build_tag(self, version: int) -> str:
+        """A distribution registry deletes manifests, never a tag alone, so a throw-away tag
+        could not be removed: the build pushes the version's tag itself, as its last step."""
+        return str(version)
+
     def publish(self, module, digest: str, build_tag: str, version: str, latest: bool) -> None:
         path = repository_path(module)
         try:
             existing = self.tag_digest(module, version)
-            if existing and existing != digest:
-                raise TagError(f"Tag {version} already names {existing} in the registry.")
-            with self._request("GET", f"/v2/{path}/manifests/{digest}") as response:
-                body, media_type = response.read(), response.headers.get("Content-Type", "")
-            for tag in [version, *(["latest"] if latest else [])]:
-                with self._request("PUT", f"/v2/{path}/manifests/{tag}", body, media_type):
+            if existing != digest:
+                raise TagError(f"Tag {version} names {existing or 'nothing'}, not {digest}.")
+            if latest:
+                with self._request("GET", f"/v2/{path}/manifests/{digest}") as response:
+                    body, media_type = response.read(), response.headers.get("Content-Type", "")
+                with self._request("PUT", f"/v2/{path}/manifests/latest", body, media_type):
                     pass
         except (urllib.error.URLError, OSError) as error:
             raise TagError(f"The registry refused the tags: {error}") from None
 
     def discard(self, module, build_tag: str) -> None:
-        """A distribution registry deletes manifests, not tags: leave the build tag.
-
-        It names no version, and the next ``registry garbage-collect`` keeps it small."""
+        """Remove the version's tag of a build that did not publish, by deleting its manifest,
+        unless another tag names the same image (a reproducible build of an older version)."""
+        digest = self.tag_digest(module, build_tag)
+        if digest is None:
+            return
+        others = [tag for tag in self.tags(module) if tag != build_tag]
+        if any(self.tag_digest(module, tag) == digest for tag in others):
+            return
+        with self._request("DELETE", f"/v2/{repository_path(module)}/manifests/{digest}"):
+            pass
 
 
 @cache
