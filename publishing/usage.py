@@ -7,7 +7,7 @@ platform's two folder flags are always shown, mounted as volumes.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Publication, Status
 from .reader import CONVENTION_FLAGS
@@ -79,15 +79,21 @@ class Usage:
     pull: str
     login: str
     run_lines: list[str]
+    inference_lines: list[str] = field(default_factory=list)
 
     @property
     def run(self) -> str:
         return " \\\n  ".join(self.run_lines)
 
     @property
+    def inference(self) -> str:
+        """The inference entry point, run through the image's Python (empty when none)."""
+        return " \\\n  ".join(self.inference_lines)
+
+    @property
     def text(self) -> str:
         commands = [self.login] if self.login else []
-        return "\n".join([*commands, self.pull, self.run])
+        return "\n".join([*commands, self.pull, self.run, *filter(None, [self.inference])])
 
 
 def usage_for(publication: Publication) -> Usage | None:
@@ -97,12 +103,9 @@ def usage_for(publication: Publication) -> Usage | None:
         return None
     registry = image.split("/", 1)[0]
     private = not publication.module.is_public
-    lines = [
-        "docker run --rm",
-        f'-v "$PWD/input:{INPUT_MOUNT}:ro"',
-        f'-v "$PWD/output:{OUTPUT_MOUNT}"',
-        image,
-    ]
+    mounts = [f'-v "$PWD/input:{INPUT_MOUNT}:ro"', f'-v "$PWD/output:{OUTPUT_MOUNT}"']
+    # Images need no network to run: every dependency is inside.
+    lines = ["docker run --rm --network none", *mounts, image]
     options: list[str] = []
     positionals: list[str] = []
     for parameter in shown_parameters(publication):
@@ -123,4 +126,14 @@ def usage_for(publication: Publication) -> Usage | None:
         pull=f"docker pull {image}",
         login=f"docker login {registry}" if private else "",
         run_lines=lines + platform + others + positionals,
+        inference_lines=(
+            [
+                "docker run --rm --network none",
+                *mounts,
+                f"--entrypoint python {image}",
+                f"/app/{publication.inference_entrypoint}",
+            ]
+            if publication.inference_entrypoint
+            else []
+        ),
     )

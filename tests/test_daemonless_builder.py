@@ -254,3 +254,36 @@ def test_the_dependency_cache_key_covers_what_decides_the_layer(settings):
     )
     settings.BUILD_PIP_INDEX_URL = "https://index.example.com/simple"
     assert key != dependencies.cache_key(b"six\n", "sha256:aa", target)
+
+
+def test_a_base_from_another_registry_is_copied_in_once(daemonless, module, tmp_path):
+    """A second local registry stands in for a remote one such as Docker Hub."""
+    hub_registry = daemonless
+    remote = start_registry(tmp_path)
+    try:
+        remote_client = RegistryClient(remote.host)
+        body, media_type, _ = hub_registry.get_manifest("mlreef/python", "3.11")
+        manifest = json.loads(body)
+        for descriptor in [manifest["config"], *manifest["layers"]]:
+            with hub_registry.open_blob("mlreef/python", descriptor["digest"]) as response:
+                remote_client.upload_blob(
+                    "remote/pybase",
+                    descriptor["digest"],
+                    response.iter_content(1024 * 1024),
+                    descriptor["size"],
+                )
+        remote_client.put_manifest("remote/pybase", "1", body, media_type)
+        BaseEnvironment.objects.filter(name="python-3.11").update(
+            image=f"{remote.host}/remote/pybase:1"
+        )
+        commit(module, {"train.py": TRAIN, "requirements.txt": ""})
+        first = publish(module)
+        assert first.status == Status.PUBLISHED, log_text(first)
+        assert "Copying the base image" in log_text(first)
+        assert hub_registry.manifest_digest("remote/pybase", "1")
+    finally:
+        remote.stop()
+    second = publish(module)  # the remote is gone: the copy in the hub's registry serves
+    assert second.status == Status.PUBLISHED, log_text(second)
+    assert "Copying the base image" not in log_text(second)
+    assert second.image_digest == first.image_digest

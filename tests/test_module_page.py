@@ -84,7 +84,7 @@ def test_it_builds_the_run_command_from_the_shown_parameters(public_module):
     image = f"registry.example.com:5000/{public_module.full_name}:1"
     assert usage.pull == f"docker pull {image}" and usage.login == ""
     assert usage.run_lines == [
-        "docker run --rm",
+        "docker run --rm --network none",
         '-v "$PWD/input:/data/input:ro"',
         '-v "$PWD/output:/data/output"',
         image,
@@ -97,6 +97,17 @@ def test_it_builds_the_run_command_from_the_shown_parameters(public_module):
         "--seed <seed>",
     ]
     assert "secret" not in usage.text and "--verbose" not in usage.text
+    assert usage.inference == ""  # no inference entry point was chosen
+
+
+def test_it_shows_how_to_run_the_inference_entry_point(public_module):
+    publication = publish(public_module)
+    publication.inference_entrypoint = "serve/infer.py"
+    usage = usage_for(publication)
+    image = f"registry.example.com:5000/{public_module.full_name}:1"
+    assert usage.inference_lines[0] == "docker run --rm --network none"
+    assert usage.inference_lines[-2:] == [f"--entrypoint python {image}", "/app/serve/infer.py"]
+    assert usage.text.endswith("/app/serve/infer.py")
 
 
 def test_private_modules_get_the_login_line(private_module):

@@ -28,6 +28,7 @@ from tests.helpers import url_with_credentials
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TRAIN = TEMPLATES["model"].render()
+INFER = TRAIN.replace("def main(", "print('inference ran')\n\n\ndef main(", 1)
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
         module,
         people.owner,
         tmp_path,
-        {"train.py": TRAIN, "requirements.txt": "six==1.16.0\n"},
+        {"train.py": TRAIN, "infer.py": INFER, "requirements.txt": "six==1.16.0\n"},
     )
     _, token = PersonalAccessToken.issue(people.owner, "ci", ["write"])
     path = f"/api/v1/modules/{module.full_name}/publications/"
@@ -133,6 +134,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
         path,
         {
             "entrypoint": "train.py",
+            "inference_entrypoint": "infer.py",
             "base_environment": "python-3.11",
             "hidden_parameters": ["learning_rate"],
         },
@@ -159,6 +161,7 @@ def test_publish_through_the_api_pull_and_run_the_image(
     assert "org.opencontainers.image.version" not in labels  # the version is the tag
     assert labels["org.opencontainers.image.title"] == module.name
     assert labels["ai.mlreef.kind"] == "model"
+    assert labels["ai.mlreef.inference_entrypoint"] == "infer.py"
     parameters = json.loads(labels["ai.mlreef.parameters"])
     assert [(p["name"], p["visible"]) for p in parameters][-1] == ("learning_rate", False)
 
@@ -196,6 +199,22 @@ def test_publish_through_the_api_pull_and_run_the_image(
     assert run.returncode == 0, run.stderr
     experiment = json.loads((outputs / "experiment.json").read_text())
     assert experiment["parameters"]["epochs"] == 2 and len(experiment["history"]) == 2
+    # The inference entry point runs through the image's Python.
+    inference = subprocess.run(
+        [
+            *("docker", "run", "--rm", "--network", "none", "--entrypoint", "python"),
+            *("-v", f"{inputs}:/in:ro", "-v", f"{outputs}:/out", reference),
+            *("/app/infer.py", "--input-path", "/in", "--output-path", "/out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert inference.returncode == 0, inference.stderr
+    assert "inference ran" in inference.stdout
+    subprocess.run(["docker", "rmi", "-f", reference], capture_output=True)
+    page = urllib.request.urlopen(hub.url + publication.get_absolute_url(), timeout=30).read()
+    assert b"--network none" in page and b"--entrypoint python" in page
 
     # A code-only change republishes on top of the cached dependency layer.
     change_and_push(
