@@ -44,7 +44,7 @@ DIGEST = "sha256:" + "ab" * 32
 def no_queue(monkeypatch):
     """Record what would be queued (at commit); tests run the task body themselves."""
     queued = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(services.experiments, "_enqueue", queued.append)
     monkeypatch.setattr("django.db.transaction.on_commit", lambda func, *a, **k: func())
     return queued
 

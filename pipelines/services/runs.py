@@ -1,0 +1,354 @@
+"""Executing a run (the Celery task's body, on a run worker).
+
+A run worker needs no disk shared with the web server: it fetches the dataset over the hub's
+git (+ LFS) HTTP with a short-lived internal credential, runs the image through the runner,
+streams output to the run's log, records metrics as they appear, and uploads the output
+directory back over HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.internal import issue_internal_token
+from publishing.logs import Cancelled
+
+from .. import metrics
+from ..models import FailureKind, Run, Status
+from ..runners import ContainerSpec, ExitStatus, RunnerError, get_runner
+from .common import RunLog, RunPlatformError, RunUserError
+
+logger = logging.getLogger(__name__)
+
+
+# -- executing (the Celery task's body, on a run worker) -------------------------------------
+@dataclass
+class RunJob:
+    """Per-run state, kept off the task object (Celery reuses task instances)."""
+
+    run: Run
+    log: RunLog
+    workdir: Path
+    recorder: metrics.MetricRecorder
+    warned: set = field(default_factory=set)
+
+
+def execute_run(run_id: int) -> None:
+    run = Run.objects.select_related("dataset__owner", "module__owner", "publication").get(
+        pk=run_id
+    )
+    now = timezone.now()
+    claimed = Run.objects.filter(pk=run_id, status=Status.QUEUED, started_at__isnull=True).update(
+        status=Status.PREPARING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
+    )
+    if not claimed:
+        return  # cancelled while queued, or a redelivered message for a run already taken
+    run.refresh_from_db()
+    log = RunLog(run, secrets=[settings.REGISTRY_PASSWORD])
+    workdir = Path(tempfile.mkdtemp(prefix="mlreef-run-", dir=settings.RUN_WORK_DIR or None))
+    job = RunJob(run, log, workdir, metrics.MetricRecorder(run))
+    try:
+        _perform(job)
+        _finish(job, Status.SUCCEEDED)
+    except Cancelled:
+        _finish(job, Status.CANCELLED, reason="Cancelled by a user.")
+    except RunUserError as error:
+        _finish(job, Status.FAILED, reason=str(error), kind=FailureKind.USER)
+    except (RunPlatformError, RunnerError) as error:
+        _finish(job, Status.FAILED, reason=str(error), kind=FailureKind.PLATFORM)
+    except Exception as error:  # noqa: BLE001 - never leave a run running
+        logger.exception("run %s crashed", run_id)
+        log.write(traceback.format_exc(limit=5), important=True)
+        _finish(job, Status.FAILED, reason=f"Internal error: {error}", kind=FailureKind.PLATFORM)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _perform(job: RunJob) -> None:
+    """preparing -> running -> collecting; the container is gone before the run is final."""
+    run, log, workdir = job.run, job.log, job.workdir
+    log.write("== preparing ==", important=True)
+    runner = get_runner()
+    input_dir = _fetch_dataset(job)
+    runner.pull(run.image, log.write, _registry_credentials(job))
+    output_dir = workdir / "output"
+    output_dir.mkdir()
+    output_dir.chmod(0o777)  # writable by whatever user the image runs as
+    _advance(job, Status.RUNNING)
+    log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
+    name = f"mlreef-run-{run.pk}-{uuid.uuid4().hex[:8]}"
+    Run.objects.filter(pk=run.pk).update(container_name=name)
+    execution = runner.start(
+        ContainerSpec(
+            image=run.image,
+            arguments=list(run.command),
+            input_dir=input_dir,
+            output_dir=output_dir,
+            cpus=run.cpu_limit,
+            memory_mb=run.memory_limit_mb,
+            name=name,
+            labels={"ai.mlreef.run": str(run.pk)},
+        )
+    )
+    try:
+        exit_status, over_time = _watch(job, execution, output_dir)
+    finally:
+        execution.stop()
+        execution.remove()
+    _advance(job, Status.COLLECTING)
+    _read_metrics(job, output_dir, final=True)
+    _upload_outputs(job, output_dir)
+    _judge(job, exit_status, over_time)
+
+
+def _advance(job: RunJob, status: str) -> None:
+    updated = (
+        Run.objects.filter(pk=job.run.pk, cancel_requested=False)
+        .exclude(status__in=(Status.CANCELLED, Status.FAILED))
+        .update(status=status, heartbeat_at=timezone.now())
+    )
+    if not updated:
+        raise Cancelled()
+    job.run.status = job.log.step = status
+    job.log.write(f"== {status} ==", important=True)
+
+
+def _git_env(token: str) -> dict[str, str]:
+    """The credential travels in git's config environment: never in argv, URLs or logs."""
+    basic = base64.b64encode(f"run:{token}".encode()).decode()
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_LFS_SKIP_SMUDGE": "1",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+    }
+
+
+def _git(job: RunJob, env: dict, *args: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [settings.GIT_BINARY, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=3600
+    )
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()[-500:]
+        raise RunPlatformError(f"git {args[0]} of the dataset failed: {output}")
+    return result.stdout
+
+
+def _fetch_dataset(job: RunJob) -> Path:
+    """Fetch exactly the run's dataset commit over the hub's HTTP, with LFS content if any."""
+    run = job.run
+    dataset = run.dataset
+    token = issue_internal_token(
+        run.created_by, [dataset.credential_resource], ("read",), ttl_seconds=3600
+    )
+    job.log.secrets.append(token)
+    url = f"{settings.HUB_URL}{dataset.clone_path()}"
+    checkout = job.workdir / "dataset"
+    git_dir = job.workdir / "dataset.git"
+    checkout.mkdir()
+    env = {**_git_env(token), "GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(checkout)}
+    started = time.monotonic()
+    job.log.write(f"Fetching {dataset.full_name} at {run.dataset_commit} from {url}")
+    _git(job, env, "init", "-q", cwd=checkout)
+    fetched = subprocess.run(
+        [settings.GIT_BINARY, "fetch", "-q", "--depth", "1", url, run.dataset_commit],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if fetched.returncode != 0:  # a server that refuses fetching by commit: take the history
+        _git(job, env, "fetch", "-q", url, "+refs/heads/*:refs/remotes/hub/*", cwd=checkout)
+    _git(job, env, "checkout", "-q", run.dataset_commit, "--", ".", cwd=checkout)
+    attributes = checkout / ".gitattributes"
+    if attributes.is_file() and "filter=lfs" in attributes.read_text(errors="replace"):
+        if shutil.which("git-lfs") is None:
+            raise RunPlatformError("The dataset uses Git LFS but git-lfs is not installed here.")
+        _git(job, env, "config", "lfs.url", f"{url}/info/lfs", cwd=checkout)
+        _git(job, env, "lfs", "pull", url, cwd=checkout)
+        _git(job, env, "lfs", "checkout", cwd=checkout)
+    count = sum(1 for p in checkout.rglob("*") if p.is_file())
+    job.log.write(f"{count} dataset files in {time.monotonic() - started:.1f} s")
+    if len(run.input_paths) <= 1:
+        return checkout
+    staged = job.workdir / "input"
+    for path in run.input_paths:
+        source, target = checkout / path, staged / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True)
+        else:
+            shutil.copy2(source, target)
+    return staged
+
+
+def _registry_credentials(job: RunJob) -> tuple[str, str]:
+    """The registry's own account if one is configured, else a short-lived credential that
+    lets the run's author pull this module's images (the built-in registry checks it)."""
+    if settings.REGISTRY_USERNAME:
+        return settings.REGISTRY_USERNAME, settings.REGISTRY_PASSWORD
+    from registry.access import resource  # the registry names its resources
+
+    token = issue_internal_token(
+        job.run.created_by, [resource(job.run.module.full_name)], ("read",), ttl_seconds=900
+    )
+    job.log.secrets.append(token)
+    return "mlreef-run", token
+
+
+def _watch(job: RunJob, execution, output_dir: Path) -> tuple[ExitStatus, bool]:
+    """Follow the container: output to the log, metrics as they appear, cancel and time limit."""
+    deadline = time.monotonic() + job.run.time_limit_seconds
+    while True:
+        for line in execution.read_output(timeout=0.2):
+            job.log.write(line)
+            data = metrics.parse_stdout_line(line)
+            if data is not None:
+                job.recorder.record_stdout(data)
+        _read_metrics(job, output_dir)
+        try:
+            job.log.heartbeat()
+        except Cancelled:
+            execution.stop()
+            job.log.write("Cancelled: the container was stopped.", important=True)
+            raise
+        status = execution.poll()
+        if status is not None:
+            return status, False
+        if time.monotonic() > deadline:
+            execution.stop()
+            for line in execution.read_output(timeout=1):
+                job.log.write(line)
+            return ExitStatus(code=-1), True
+
+
+def _read_metrics(job: RunJob, output_dir: Path, final: bool = False) -> None:
+    path = output_dir / metrics.EXPERIMENT_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        return
+    signature = (stat.st_mtime_ns, stat.st_size)
+    if not final and signature == getattr(job, "_metrics_signature", None):
+        return
+    job._metrics_signature = signature  # type: ignore[attr-defined]
+    try:
+        job.recorder.record(metrics.read_experiment_file(path))
+    except metrics.MetricsError as error:
+        if final or signature not in job.warned:
+            job.warned.add(signature)
+            job.log.write(f"warning: {metrics.EXPERIMENT_FILE} skipped: {error}", important=True)
+
+
+def _upload_outputs(job: RunJob, output_dir: Path) -> None:
+    """Every file the run wrote becomes an artifact, uploaded over HTTP (no shared disk)."""
+    import requests
+
+    files = sorted(p for p in output_dir.rglob("*") if p.is_file() and not p.is_symlink())
+    total = sum(p.stat().st_size for p in files)
+    if total > settings.RUN_ARTIFACT_LIMIT:
+        raise RunUserError(
+            f"The outputs are {total} bytes, more than the {settings.RUN_ARTIFACT_LIMIT} bytes a "
+            "run may keep (RUN_ARTIFACT_LIMIT)."
+        )
+    if not files:
+        job.log.write("The run wrote no output files.")
+        return
+    run = job.run
+    token = issue_internal_token(run.created_by, [run.resource], ("write",), ttl_seconds=3600)
+    job.log.secrets.append(token)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    for file in files:
+        relative = file.relative_to(output_dir).as_posix()
+        digest = _sha256(file)
+        url = (
+            f"{settings.HUB_URL}/api/v1/runs/{run.pk}/artifacts/{quote(relative)}"
+            f"?digest=sha256:{digest}"
+        )
+        for attempt in range(1, 4):
+            try:
+                with file.open("rb") as body:
+                    response = session.put(url, data=body, timeout=600)
+            except requests.RequestException as error:
+                if attempt == 3:
+                    raise RunPlatformError(f"Uploading {relative} failed: {error}") from None
+                time.sleep(attempt)
+                continue
+            if response.status_code == 413:
+                raise RunUserError(f"{relative}: {response.json().get('detail', response.text)}")
+            if response.status_code >= 400:
+                raise RunPlatformError(
+                    f"The hub refused {relative} ({response.status_code}): {response.text[:300]}"
+                )
+            break
+        job.log.heartbeat()
+    job.log.write(f"Kept {len(files)} output files ({total} bytes) as artifacts")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _judge(job: RunJob, status: ExitStatus, over_time: bool) -> None:
+    run = job.run
+    Run.objects.filter(pk=run.pk).update(exit_code=status.code)
+    if over_time:
+        raise RunUserError(
+            f"Time limit exceeded: the run took more than {run.time_limit_seconds} s."
+        )
+    if status.oom_killed:
+        raise RunUserError(
+            f"Memory limit exceeded: the script used more than {run.memory_limit_mb} MiB."
+        )
+    if status.code != 0:
+        raise RunUserError(
+            f"The script exited with code {status.code}; its output (and any traceback) is in "
+            "the log above."
+        )
+
+
+def _finish(job: RunJob, status: str, reason: str = "", kind: str = "") -> None:
+    run = job.run
+    job.log.check_cancel = False
+    job.log.step = status
+    if reason:
+        prefix = {
+            FailureKind.USER: "The run failed (fix the script, its inputs or its limits)",
+            FailureKind.PLATFORM: "The run failed (platform error)",
+        }.get(kind, "Stopped")
+        job.log.write(f"{prefix}: {reason}", important=True)
+    job.log.write(f"== {status} ==", important=True)
+    job.log.save_size()
+    Run.objects.filter(pk=run.pk).update(
+        status=status,
+        failure_reason=reason,
+        failure_kind=kind,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
