@@ -145,6 +145,11 @@ urlpatterns = [
         name="publication-detail",
     ),
     path(
+        f"{MODULE}/publications/<int:version>/log.txt",
+        publishing_views.publication_log_text,
+        name="publication-log-text",
+    ),
+    path(
         f"{MODULE}/publications/<int:version>/events/",
         publishing_views.publication_events,
         name="publication-events",

@@ -99,3 +99,15 @@ class NewFileForm(forms.Form):
     )
     branch = forms.CharField(max_length=255)
     message = forms.CharField(max_length=1000)
+    # Shown (as a checkbox) only once the path turns out to exist: replacing needs a yes.
+    overwrite = forms.BooleanField(
+        required=False, widget=forms.HiddenInput, label="Replace the existing file"
+    )
+
+    def ask_to_overwrite(self, path: str, branch: str) -> None:
+        self.fields["overwrite"].widget = forms.CheckboxInput()
+        self.add_error(
+            "path",
+            f"'{path}' already exists on {branch}. Tick \"Replace the existing file\" below to "
+            "overwrite it, or choose another name.",
+        )

@@ -284,6 +284,10 @@ def new_file(request: HttpRequest, module: Module) -> HttpResponse:
     form = NewFileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not data["overwrite"] and _is_file(module, data["branch"], data["path"]):
+            form.ask_to_overwrite(data["path"].strip("/"), data["branch"])
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             services.commit_files(
                 module,
@@ -301,6 +305,14 @@ def new_file(request: HttpRequest, module: Module) -> HttpResponse:
     context["form"] = form
     context["templates"] = TEMPLATES.values()
     return render(request, "modules/new_file.html", context, status=400 if form.errors else 200)
+
+
+def _is_file(module: Module, branch: str, path: str) -> bool:
+    try:
+        module.repository.file_size(branch, path.strip("/"))
+    except RepositoryError:
+        return False
+    return True
 
 
 @module_view(need="admin")

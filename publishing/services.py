@@ -508,7 +508,7 @@ def _parse(run: BuildRun, code: Path) -> list[dict]:
     problem = convention_problem(result)
     if problem:
         run.log.write(problem, important=True)
-        raise UserError(problem.splitlines()[0])
+        raise UserError(problem)  # the whole fix, snippet included, for the page's banner
     if not (code / publication.requirements_path).is_file():
         raise UserError(
             f"The requirements file '{publication.requirements_path}' does not exist at "

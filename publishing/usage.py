@@ -6,6 +6,7 @@ platform's two folder flags are always shown, mounted as volumes.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -15,6 +16,12 @@ from .reader import CONVENTION_FLAGS
 INPUT_MOUNT = "/data/input"
 OUTPUT_MOUNT = "/data/output"
 PLATFORM_MOUNTS = {"--input-path": INPUT_MOUNT, "--output-path": OUTPUT_MOUNT}
+# Terminal control sequences (colours from pip, docker, tqdm): CSI sequences and 2-byte escapes.
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
 
 
 def is_platform_parameter(parameter: dict) -> bool:

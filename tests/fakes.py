@@ -25,7 +25,7 @@ class FakeBuilder(ImageBuilder):
             if FakeBuilder.on_build_line:
                 FakeBuilder.on_build_line(line)
         if self.fail_build == "user":
-            raise BuildUserError("Installing the requirements failed; pip's error is above.")
+            raise BuildUserError("Installing the requirements failed; pip's error is in the log.")
         if self.fail_build == "platform":
             raise BuildPlatformError("engine exploded")
         return "sha256:fake"

@@ -71,7 +71,7 @@ class DockerBuilder(ImageBuilder):
                     log(message, important=True)
                     if "pip install" in last_step or "pip install" in message:
                         raise BuildUserError(
-                            "Installing the requirements failed; pip's error is in the log above."
+                            "Installing the requirements failed; pip's error is in the log."
                         )
                     if "RUN " in last_step:
                         raise BuildUserError(f"A build step failed: {last_step}")

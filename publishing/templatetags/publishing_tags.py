@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 
 from ..models import Publication, Status
-from ..usage import is_platform_parameter, shown_parameters, usage_for
+from ..usage import is_platform_parameter, shown_parameters, strip_ansi, usage_for
 
 register = template.Library()
 
@@ -62,3 +62,9 @@ def latest_version_badge(module) -> dict:
     newest = module.publications.order_by("-version").first()
     latest = module.publications.filter(status=Status.PUBLISHED).order_by("-version").first()
     return {"badge": latest or newest}
+
+
+@register.filter(name="strip_ansi")
+def strip_ansi_filter(text: str) -> str:
+    """Log text without terminal colour codes (which would show as "[91m")."""
+    return strip_ansi(text)

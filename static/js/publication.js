@@ -2,23 +2,43 @@
 // short-lived link to the stream server, so every (re)connection goes through the hub again,
 // resuming after the last line shown (?after=N, like Last-Event-ID).
 const STAGES = ["queued", "cloning", "parsing", "building", "pushing", "published"];
-const markPipeline = (pipeline, status) => {
-  const reached = STAGES.indexOf(status);
+const FINAL = ["published", "failed", "cancelled"];
+// Terminal colour codes (ESC [ ... m and other CSI sequences) are dropped from the text.
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const stripAnsi = (text) => text.replace(ANSI, "");
+
+// Stages before the one reached are done; a failed or cancelled run marks the stage it
+// stopped in (the last stage its log lines were written in) as failed.
+const markPipeline = (pipeline, status, stoppedIn) => {
+  const stopped = status === "failed" || status === "cancelled";
+  const reached = STAGES.indexOf(stopped ? stoppedIn : status);
   pipeline.querySelectorAll("li").forEach((item, index) => {
     item.classList.toggle("done", reached >= 0 && index < reached);
-    item.classList.toggle("current", index === reached);
+    item.classList.toggle("current", !stopped && index === reached);
+    item.classList.toggle("failed", stopped && index === reached);
   });
   pipeline.dataset.status = status;
 };
+
+// A finished log opens at the failure: the first line written after the run stopped sits at
+// the bottom of the box, with the output that led to it above.
+const scrollToFailure = (log) => {
+  const failed = log.querySelector(".line.failure");
+  if (!failed) return;
+  log.scrollTop = Math.max(0, failed.offsetTop - log.offsetTop - log.clientHeight + 3 * failed.offsetHeight);
+};
+
 (() => {
-  const pipelineNow = document.getElementById("pipeline");
-  if (pipelineNow) markPipeline(pipelineNow, pipelineNow.dataset.status);
-  const log = document.getElementById("log");
-  if (!log || log.dataset.final) return;
-  const status = document.getElementById("status");
   const pipeline = document.getElementById("pipeline");
+  const log = document.getElementById("log");
+  if (pipeline) markPipeline(pipeline, pipeline.dataset.status, pipeline.dataset.stoppedIn);
+  if (!log) return;
+  if (log.dataset.final) { scrollToFailure(log); return; }
+  const status = document.getElementById("status");
   const failure = document.getElementById("failure");
+  const failureText = document.getElementById("failure-reason");
   const image = document.getElementById("image");
+  let stoppedIn = pipeline ? pipeline.dataset.stoppedIn || "" : "";
   const atBottom = () => log.scrollTop + log.clientHeight >= log.scrollHeight - 20;
   const addLine = (event) => {
     const line = JSON.parse(event.data);
@@ -26,8 +46,10 @@ const markPipeline = (pipeline, status) => {
     const follow = atBottom();
     const span = document.createElement("span");
     span.className = "line";
+    if (FINAL.includes(line.step) && line.step !== "published") span.classList.add("failure");
+    else stoppedIn = line.step;
     span.dataset.n = line.number;
-    span.textContent = `${line.time.slice(11, 19)} ${line.text}\n`;
+    span.textContent = `${line.time.slice(11, 19)} ${stripAnsi(line.text)}\n`;
     log.appendChild(span);
     if (follow) log.scrollTop = log.scrollHeight;
   };
@@ -38,8 +60,8 @@ const markPipeline = (pipeline, status) => {
   const show = (data) => {
     status.textContent = data.status;
     status.className = `status ${data.status}`;
-    markPipeline(pipeline, data.status);
-    if (data.failure_reason) { failure.textContent = data.failure_reason; failure.hidden = false; }
+    markPipeline(pipeline, data.status, stoppedIn);
+    if (data.failure_reason) { failureText.textContent = data.failure_reason; failure.hidden = false; }
     if (data.status === "published") {
       document.getElementById("pull").textContent = `docker pull ${data.image_reference}`;
       image.hidden = false;
@@ -60,6 +82,7 @@ const markPipeline = (pipeline, status) => {
       source.close();
       const cancel = document.getElementById("cancel-form");
       if (cancel) cancel.remove();
+      scrollToFailure(log);
     });
     source.addEventListener("error", () => {
       // The stream closed (time limit, server restart, too many streams): come back through

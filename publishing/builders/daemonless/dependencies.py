@@ -255,8 +255,8 @@ def _explain_failure(output: str, target: Target) -> Exception:
         requirement = missing.group(1)
         return BuildUserError(diagnose(requirement, target))
     if "Could not fetch URL" in output or "ConnectionError" in output or "ProxyError" in output:
-        return BuildPlatformError("pip could not reach the package index; its error is above.")
-    return BuildUserError("Installing the requirements failed; pip's error is in the log above.")
+        return BuildPlatformError("pip could not reach the package index; its error is in the log.")
+    return BuildUserError("Installing the requirements failed; pip's error is in the log.")
 
 
 def _project_name(requirement: str) -> str:

@@ -1,0 +1,148 @@
+"""The rough edges of the flow: New file overwrites, the blocked wizard, the build log page."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from publishing import services
+from publishing.models import BaseEnvironment, LogLine, Publication
+from tests.fakes import FakeBuilder
+from tests.test_module_page import publish
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    b"import argparse\np = argparse.ArgumentParser()\n"
+    b'p.add_argument("--input-path", required=True)\n'
+    b'p.add_argument("--output-path", required=True)\n'
+)
+BAD = b"import argparse\np = argparse.ArgumentParser()\np.add_argument('--epochs')\n"
+
+
+@pytest.fixture(autouse=True)
+def fake_builder(settings, monkeypatch):
+    settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
+    FakeBuilder.reset()
+    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    BaseEnvironment.objects.create(
+        name="python-3.11", image="mlreef/python:3.11", python_version="3.11"
+    )
+
+
+def commit(module, files):
+    return module.repository.commit_files("master", files, "Add", "Olivia", "o@example.com")
+
+
+def test_new_file_asks_before_replacing_an_existing_file(client, people, public_module):
+    commit(public_module, {"train.py": b"my own script\n"})
+    client.force_login(people.owner)
+    url = f"/{public_module.full_name}/new-file/"
+    form = {"path": "train.py", "content": "template\n", "branch": "master", "message": "Add"}
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    assert b"already exists on master" in refused.content
+    assert b'type="checkbox" name="overwrite"' in refused.content
+    assert public_module.repository.read_file("master", "train.py") == b"my own script\n"
+    replaced = client.post(url, {**form, "overwrite": "on"})
+    assert replaced.status_code == 302
+    assert public_module.repository.read_file("master", "train.py") == b"template\n"
+    created = client.post(url, {**form, "path": "other.py"})
+    assert created.status_code == 302
+
+
+def walk_to_parameters(client, module, entrypoint="train.py", requirements="requirements.txt"):
+    return client.post(
+        f"/{module.full_name}/publish/?step=source",
+        {"ref": "master", "entrypoint": entrypoint, "requirements_path": requirements},
+    )
+
+
+def test_the_wizard_stops_at_a_blocking_parameter_problem(client, people, public_module):
+    head = commit(public_module, {"train.py": BAD, "requirements.txt": b""})
+    client.force_login(people.owner)
+    walk_to_parameters(client, public_module)
+    url = f"/{public_module.full_name}/publish/"
+    page = html.unescape(client.get(url + "?step=parameters").content.decode())
+    assert 'disabled title="Fix the problem above first"' in page
+    assert 'parser.add_argument("--input-path", required=True' in page  # the whole fix
+    refused = client.post(url + "?step=parameters", {"name": ["epochs"], "visible": ["epochs"]})
+    assert refused.status_code == 400
+    # Even straight to the review step: no version is spent and nothing is committed.
+    session = client.session
+    state = session[f"publish-wizard-{public_module.pk}"]
+    state["base_environment"] = "python-3.11"
+    session.save()
+    review = client.post(url + "?step=review")
+    assert review.status_code == 302 and review["Location"].endswith("?step=parameters")
+    assert Publication.objects.count() == 0
+    assert public_module.repository.resolve("master") == head
+
+
+def test_the_requirements_file_is_chosen_from_the_revisions_files(client, people, public_module):
+    commit(public_module, {"train.py": GOOD, "req/base.txt": b"", "data.csv": b"1"})
+    client.force_login(people.owner)
+    page = client.get(f"/{public_module.full_name}/publish/?step=source").content.decode()
+    assert '<select name="requirements_path"' in page and '<option value="req/base.txt"' in page
+    missing = walk_to_parameters(client, public_module)
+    assert missing.status_code == 400
+    assert b"Requirements file &#x27;requirements.txt&#x27; does not exist" in missing.content
+    chosen = walk_to_parameters(client, public_module, requirements="req/base.txt")
+    assert chosen.status_code == 302 and chosen["Location"].endswith("?step=parameters")
+
+
+def test_a_failed_build_shows_the_whole_fix_in_its_banner(people, public_module):
+    commit(public_module, {"train.py": BAD, "requirements.txt": b""})
+    request = services.PublishRequest(
+        ref="master", entrypoint="train.py", base_environment="python-3.11", write_config=False
+    )
+    publication = services.start_publication(public_module, people.owner, request)
+    services.run_publication(publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == "failed"
+    assert 'parser.add_argument("--output-path", required=True' in publication.failure_reason
+
+
+def failed_build(module):
+    publication = publish(module, status="failed", failure_reason="pip's error is in the log.")
+    steps = [
+        ("cloning", "Cloning"),
+        ("building", "\x1b[91mERROR: No matching distribution for nothing==9\x1b[0m"),
+        ("failed", "Publishing failed (fix the module): pip's error is in the log."),
+        ("failed", "== failed =="),
+    ]
+    for number, (step, text) in enumerate(steps, start=1):
+        LogLine.objects.create(publication=publication, number=number, step=step, text=text)
+    return publication
+
+
+def test_the_log_page_strips_colours_and_marks_where_it_stopped(client, public_module):
+    commit(public_module, {"train.py": GOOD})
+    failed_build(public_module)
+    page = client.get(f"/{public_module.full_name}/publications/1/").content.decode()
+    assert "\x1b" not in page and "[91m" not in page and "ERROR: No matching" in page
+    assert 'data-stopped-in="building"' in page
+    assert '<li data-stage="building" class="failed">build</li>' in page
+    assert '<span class="line failure" data-n="3">' in page
+    assert "The log below is opened where it stopped." in page
+
+
+def test_the_log_downloads_as_plain_text(client, public_module):
+    commit(public_module, {"train.py": GOOD})
+    failed_build(public_module)
+    response = client.get(f"/{public_module.full_name}/publications/1/log.txt")
+    text = b"".join(response.streaming_content).decode()
+    assert response["Content-Type"].startswith("text/plain")
+    assert "attachment" in response["Content-Disposition"]
+    assert "ERROR: No matching distribution" in text and "\x1b" not in text
+    assert len(text.splitlines()) == 4
+
+
+def test_the_log_of_a_private_module_is_not_downloadable_by_strangers(
+    client, people, private_module
+):
+    commit(private_module, {"train.py": GOOD})
+    failed_build(private_module)
+    client.force_login(people.outsider)
+    assert client.get(f"/{private_module.full_name}/publications/1/log.txt").status_code == 404
