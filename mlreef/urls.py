@@ -133,6 +133,7 @@ urlpatterns = [
     path(f"{MODULE}/raw/", module_views.raw, name="module-raw"),
     path(f"{MODULE}/thumbnail/", module_views.thumbnail, name="module-thumbnail"),
     path(f"{MODULE}/commits/", module_views.commits, name="module-commits"),
+    path(f"{MODULE}/commit/<str:sha>/", module_views.commit_detail, name="module-commit"),
     path(f"{MODULE}/upload/", module_views.upload, name="module-upload"),
     path(f"{MODULE}/new-file/", module_views.new_file, name="module-new-file"),
     path(f"{MODULE}/settings/", module_views.module_settings, name="module-settings"),

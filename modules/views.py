@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import content as file_content
 from . import previews, services
+from .diffs import commit_diff
 from .file_templates import TEMPLATES
 from .forms import CollaboratorForm, ModuleForm, ModuleSettingsForm, NewFileForm, UploadForm
 from .models import Kind, Module
@@ -233,6 +234,19 @@ def commits(request: HttpRequest, module: Module) -> HttpResponse:
         context["has_next"] = len(items) > per_page
     context["page_number"] = page_number
     return render(request, "modules/commits.html", context)
+
+
+@module_view()
+def commit_detail(request: HttpRequest, module: Module, sha: str) -> HttpResponse:
+    """One commit: its message, parents and what it changed (files, +/-, the patch)."""
+    context = module_context(request, module, ref=sha)
+    try:
+        commit = context["repository"].commit_info(sha)
+        diff = commit_diff(context["repository"], commit.sha)
+    except RepositoryError as error:
+        raise Http404(str(error)) from None
+    context.update(commit=commit, diff=diff, body=commit.message.partition("\n")[2].strip())
+    return render(request, "modules/commit.html", context)
 
 
 @module_view(need="write")

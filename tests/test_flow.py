@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import os
+import subprocess
 
 import pytest
 
@@ -146,3 +149,45 @@ def test_the_log_of_a_private_module_is_not_downloadable_by_strangers(
     failed_build(private_module)
     client.force_login(people.outsider)
     assert client.get(f"/{private_module.full_name}/publications/1/log.txt").status_code == 404
+
+
+def test_the_commit_page_shows_what_changed(client, public_module, tmp_path):
+    commit(public_module, {"a.py": b"one\ntwo\nthree\n", "gone.txt": b"bye\n"})
+    repository = public_module.repository
+    work = tmp_path / "work"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "O", "GIT_AUTHOR_EMAIL": "o@x"}
+    env |= {"GIT_COMMITTER_NAME": "O", "GIT_COMMITTER_EMAIL": "o@x"}
+    git = functools.partial(subprocess.run, check=True, env=env, capture_output=True)
+    git(["git", "clone", "-q", str(public_module.repository_path), str(work)])
+    (work / "a.py").write_text("one\n2\nthree\n")
+    (work / "new.py").write_text("x = 1\n")
+    (work / "gone.txt").unlink()
+    git(["git", "-C", str(work), "add", "-A"])
+    git(["git", "-C", str(work), "commit", "-q", "-m", "Change things\n\nWith a body."])
+    git(["git", "-C", str(work), "push", "-q", "origin", "master"])
+    sha = repository.resolve("master")
+    page = html.unescape(client.get(f"/{public_module.full_name}/commit/{sha}/").content.decode())
+    assert '3 files changed</strong>, <span class="additions">+2</span>' in page
+    assert '<span class="deletions">−2</span>' in page and "With a body." in page
+    assert '<code>new.py</code> <span class="tag">added</span>' in page
+    assert '<code>gone.txt</code> <span class="tag">deleted</span>' in page
+    assert '<span class="diff-del">-two\n</span><span class="diff-add">+2\n</span>' in page
+    commits = client.get(f"/{public_module.full_name}/commits/").content.decode()
+    assert f'href="/{public_module.full_name}/commit/{sha}/"' in commits
+    root = repository.commits("master")[-1].sha
+    first = client.get(f"/{public_module.full_name}/commit/{root}/").content.decode()
+    assert "2 files changed" in first and "parent" not in first.split("diff-summary")[0][-400:]
+
+
+@pytest.mark.parametrize("ref", ["0" * 40, "nope", "master@{1}", "-x"])
+def test_unknown_commits_are_404(client, public_module, ref):
+    commit(public_module, {"a.py": b"1"})
+    assert client.get(f"/{public_module.full_name}/commit/{ref}/").status_code == 404
+
+
+def test_a_private_modules_commits_stay_private(client, people, private_module):
+    sha = commit(private_module, {"a.py": b"1"})
+    client.force_login(people.outsider)
+    assert client.get(f"/{private_module.full_name}/commit/{sha}/").status_code == 404
+    client.force_login(people.reader)
+    assert client.get(f"/{private_module.full_name}/commit/{sha}/").status_code == 200
