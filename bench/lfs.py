@@ -2,9 +2,11 @@
 
 Pushes 10 files of 100 MiB (1 GiB of random bytes, tracked by ``git lfs track``) to a dataset
 on a real gunicorn serving the hub, clones it back (LFS smudge included), and copies the same
-files on the same disk with ``shutil.copyfile``. Prints the throughput of each, the ratios
-against the raw copy, and the server's peak memory growth (RSS of gunicorn's processes,
-sampled every 20 ms, above its level before the push).
+files on the same disk with ``shutil.copyfile``. Also fetches the objects with plain HTTP GETs
+(the server's share of a clone, without git-lfs writing each file twice). Prints the
+throughput of each, the ratios against the raw copy, the server's CPU seconds, and its peak
+memory growth (RSS of gunicorn's processes, sampled every 20 ms, above its level after a
+warm-up push and clone of a small dataset).
 
 Needs git and git-lfs; uses a throw-away DATA_DIR (SQLite) and about 6 GiB of disk.
 
@@ -14,6 +16,9 @@ Needs git and git-lfs; uses a throw-away DATA_DIR (SQLite) and about 6 GiB of di
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import json
 import os
 import shutil
 import socket
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -169,44 +175,75 @@ def run(options, server, port: int, dataset, warmup, token: str) -> None:
     make_lfs_repository(work, options.files, options.mib, env)
     url = base + dataset.clone_path()
 
+    def server_cpu() -> float:
+        processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children()]
+        return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
+
     sampler = MemorySampler(server.pid)
     baseline = sampler.current()[0]
     sampler.start()
-    started = time.perf_counter()
-    git("push", "-q", url, "master", cwd=work, env=env)
-    push_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    git("clone", "-q", url, str(WORK / "clone"), env=env)
-    clone_seconds = time.perf_counter() - started
+    timings: dict[str, tuple[float, float]] = {}  # label -> (seconds, server CPU seconds)
+
+    def measure(label: str, action) -> None:
+        cpu, started = server_cpu(), time.perf_counter()
+        action()
+        timings[label] = (time.perf_counter() - started, server_cpu() - cpu)
+
+    measure("git push (LFS)", lambda: git("push", "-q", url, "master", cwd=work, env=env))
+    measure("git clone (LFS)", lambda: git("clone", "-q", url, str(WORK / "clone"), env=env))
+    names = [f"part-{index:02d}.bin" for index in range(options.files)]
+    oids = {name: hashlib.sha256((work / name).read_bytes()).hexdigest() for name in names}
+    downloads = WORK / "downloads"
+    downloads.mkdir()
+    measure(
+        "HTTP GET of objects",
+        lambda: download_objects(base, dataset, token, oids, options.mib * MIB, downloads),
+    )
     peak = sampler.stop()
-    children = sampler.peak_children
-    for index in range(options.files):
-        name = f"part-{index:02d}.bin"
-        if (WORK / "clone" / name).stat().st_size != options.mib * MIB:
-            sys.exit(f"{name} did not come back whole")
+    for name in names:
+        for folder in (WORK / "clone", downloads):
+            if (folder / name).stat().st_size != options.mib * MIB:
+                sys.exit(f"{name} did not come back whole")
 
     copies = WORK / "copies"
     copies.mkdir()
     started = time.perf_counter()
-    for index in range(options.files):
-        name = f"part-{index:02d}.bin"
+    for name in names:
         shutil.copyfile(work / name, copies / name)
     copy_seconds = time.perf_counter() - started
 
-    def rate(seconds: float) -> float:
-        return total / MIB / seconds
-
-    print(f"{'':22}{'seconds':>9}{'MiB/s':>9}{'vs copy':>9}")
-    for label, seconds in (
-        ("raw copy (baseline)", copy_seconds),
-        ("git push (LFS)", push_seconds),
-        ("git clone (LFS)", clone_seconds),
-    ):
-        print(f"{label:22}{seconds:9.1f}{rate(seconds):9.0f}{copy_seconds / seconds:9.2f}")
+    print(f"{'':22}{'seconds':>9}{'MiB/s':>9}{'vs copy':>9}{'server CPU s':>14}")
+    print(f"{'raw copy (baseline)':22}{copy_seconds:9.1f}{total / MIB / copy_seconds:9.0f}{1:9.2f}")
+    for label, (seconds, cpu) in timings.items():
+        rate = total / MIB / seconds
+        print(f"{label:22}{seconds:9.1f}{rate:9.0f}{copy_seconds / seconds:9.2f}{cpu:14.1f}")
     growth = (peak - baseline) / MIB
     print(f"server memory: {baseline / MIB:.0f} MiB before, peak growth {growth:.1f} MiB")
-    print(f"git processes the server ran (http-backend, hooks): peak {children / MIB:.0f} MiB")
+    children = sampler.peak_children / MIB
+    print(f"git processes the server ran (http-backend, hooks): peak {children:.0f} MiB")
     print("targets: push and clone >= 0.5 x raw copy; memory growth < 50 MiB")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+def download_objects(base, dataset, token, oids: dict[str, str], size: int, folder) -> None:
+    """What the server alone does for a clone: the batch API, then each object over HTTP."""
+    host = base.split("@", 1)[1]
+    auth = "Basic " + base64.b64encode(f"bench:{token}".encode()).decode()
+    body = {"operation": "download", "objects": [{"oid": o, "size": size} for o in oids.values()]}
+    request = urllib.request.Request(
+        f"http://{host}{dataset.clone_path()}/info/lfs/objects/batch",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": auth, "Content-Type": "application/vnd.git-lfs+json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        actions = {
+            o["oid"]: o["actions"]["download"] for o in json.loads(response.read())["objects"]
+        }
+    for name, oid in oids.items():
+        action = actions[oid]
+        get = urllib.request.Request(action["href"], headers=action.get("header", {}))
+        with urllib.request.urlopen(get) as response, open(folder / name, "wb") as out:
+            shutil.copyfileobj(response, out, 1024 * 1024)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django import forms
 
 from .models import DataType, Kind, Module, Role, Visibility, slug_validator
@@ -80,16 +82,40 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)]
+        items = data if isinstance(data, (list, tuple)) else [data]
+        return [cleaned for item in items if (cleaned := single(item, initial)) is not None]
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField()
+    files = MultipleFileField(required=False)
+    # A folder picked in the browser; static/js/upload.js records each file's path inside it
+    # (browsers send only base names), in the order the files are sent.
+    folder = MultipleFileField(required=False)
+    folder_paths = forms.CharField(required=False, widget=forms.HiddenInput)
     directory = forms.CharField(required=False, help_text="Target folder; empty for the root.")
     branch = forms.CharField(max_length=255)
     message = forms.CharField(max_length=1000)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("files") and not cleaned.get("folder"):
+            raise forms.ValidationError("Choose files or a folder to upload.")
+        return cleaned
+
+    def uploads(self) -> dict:
+        """Repository path -> uploaded file, under the target directory."""
+        data = self.cleaned_data
+        directory = data["directory"].rstrip("/")
+        named = [(f.name, f) for f in data["files"]]
+        folder = data["folder"]
+        try:
+            paths = json.loads(data.get("folder_paths") or "[]")
+        except ValueError:
+            paths = []
+        if not (isinstance(paths, list) and len(paths) == len(folder)):
+            paths = [f.name for f in folder]
+        named += [(str(path), f) for path, f in zip(paths, folder, strict=True)]
+        return {(f"{directory}/{name}" if directory else name): f for name, f in named}
 
 
 class NewFileForm(forms.Form):

@@ -260,10 +260,7 @@ def upload(request: HttpRequest, module: Module) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         directory = form.cleaned_data["directory"].rstrip("/")
         # Uploads wait in temporary files (Django streams them to disk), never in memory.
-        uploads = {
-            (f"{directory}/{f.name}" if directory else f.name): f
-            for f in form.cleaned_data["files"]
-        }
+        uploads = form.uploads()
         branch = form.cleaned_data["branch"]
         try:
             result = services.commit_uploads(

@@ -44,15 +44,14 @@ def test_create_a_dataset_upload_a_table_and_images_and_preview_them(
     page.click("button:has-text('Commit files')")
     page.wait_for_selector("[data-testid=dataset-summary]")
 
-    photos = []
+    folder = tmp_path / "images"
+    folder.mkdir()
     for index, color in enumerate(("red", "green", "blue")):
-        photo = tmp_path / f"photo{index}.png"
-        Image.new("RGB", (640, 480), color).save(photo)
-        photos.append(str(photo))
+        Image.new("RGB", (640, 480), color).save(folder / f"photo{index}.png")
     page.click("text=Upload files")
-    page.set_input_files("#id_files", photos)
-    page.fill("#id_directory", "images")
+    page.set_input_files("#id_folder", str(folder))  # the folder picker
     page.click("button:has-text('Commit files')")
+    page.click("[data-testid=file-tree] >> text=images/")
     page.wait_for_selector("[data-testid=image-grid]")
     thumbnails = page.locator("[data-testid=image-grid] img")
     assert thumbnails.count() == 3

@@ -163,3 +163,48 @@ def test_private_dataset_thumbnails_and_raw_files_are_hidden_from_outsiders(clie
     client.force_login(people.outsider)
     assert client.get(f"/{dataset.full_name}/thumbnail/?path=a.png").status_code == 404
     assert client.get(f"/{dataset.full_name}/raw/?path=b.bin").status_code == 404
+
+
+def test_a_folder_upload_keeps_the_paths_inside_the_folder(client, people, dataset):
+    client.force_login(people.owner)
+    folder = [SimpleUploadedFile("a.png", png("red")), SimpleUploadedFile("b.txt", b"b\n")]
+    response = client.post(
+        f"/{dataset.full_name}/upload/",
+        {
+            "folder": folder,
+            "folder_paths": '["pets/cats/a.png", "pets/b.txt"]',
+            "directory": "raw",
+            "branch": "master",
+            "message": "Folder",
+        },
+    )
+    assert response.status_code == 302
+    assert dataset.repository.list_files("master") == ["raw/pets/b.txt", "raw/pets/cats/a.png"]
+    # paths that do not match the files (no script ran): base names in the target directory
+    client.post(
+        f"/{dataset.full_name}/upload/",
+        {
+            "folder": [SimpleUploadedFile("c.txt", b"c")],
+            "folder_paths": "[1, 2]",
+            "directory": "",
+            "branch": "master",
+            "message": "Folder",
+        },
+    )
+    assert "c.txt" in dataset.repository.list_files("master")
+    # nothing chosen: a 400 with the reason
+    nothing = client.post(
+        f"/{dataset.full_name}/upload/", {"directory": "", "branch": "master", "message": "m"}
+    )
+    assert nothing.status_code == 400 and b"Choose files or a folder" in nothing.content
+    escaping = client.post(
+        f"/{dataset.full_name}/upload/",
+        {
+            "folder": [SimpleUploadedFile("d.txt", b"d")],
+            "folder_paths": '["../d.txt"]',
+            "directory": "",
+            "branch": "master",
+            "message": "m",
+        },
+    )
+    assert escaping.status_code == 400

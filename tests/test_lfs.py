@@ -120,6 +120,21 @@ def test_push_by_token_and_lfs_pull_after_a_clone_without_smudge(
     lfs_client.run("lfs", "pull", cwd=clone)
     assert (clone / "d.bin").read_bytes() == data
 
+    # the locks API: lock, list, refuse someone else's unlock, unlock
+    lfs_client.run("lfs", "lock", "d.bin", cwd=clone)
+    assert "d.bin" in lfs_client.run("lfs", "locks", cwd=clone).stdout
+    other = tmp_path / "other"
+    lfs_client.run(
+        "clone",
+        remote(hub, dataset, people.writer, PASSWORD),
+        str(other),
+        extra_env={"GIT_LFS_SKIP_SMUDGE": "1"},
+    )
+    refused = lfs_client.run("lfs", "unlock", "d.bin", cwd=other, check=False)
+    assert refused.returncode != 0 and "locked by olivia" in refused.stderr
+    lfs_client.run("lfs", "unlock", "d.bin", cwd=clone)
+    assert lfs_client.run("lfs", "locks", cwd=clone).stdout.strip() == ""
+
 
 def test_private_lfs_is_refused_to_anonymous_and_hidden_from_outsiders(
     hub, lfs_client, dataset, people, tmp_path
@@ -133,10 +148,31 @@ def test_private_lfs_is_refused_to_anonymous_and_hidden_from_outsiders(
     assert lfs_post(batch, body, people.outsider.username, PASSWORD)[0] == 404
     status, answer = lfs_post(batch, body, people.reader.username, PASSWORD)
     assert status == 200 and "download" in answer["objects"][0]["actions"]
-    # and with the real client: the reader may fetch, but not upload
     upload = {"operation": "upload", "objects": [{"oid": sha256(data), "size": len(data)}]}
     status, answer = lfs_post(batch, upload, people.reader.username, PASSWORD)
     assert status == 403 and "read access only" in answer["message"]
+
+    # and with the real client: git lfs pull as anonymous, as an outsider, as the reader
+    clone = tmp_path / "clone"
+    lfs_client.run(
+        "clone",
+        remote(hub, dataset, people.reader, PASSWORD),
+        str(clone),
+        extra_env={"GIT_LFS_SKIP_SMUDGE": "1"},
+    )
+    for user, secret, answer in (
+        (None, None, "credentials for"),  # a 401: git-lfs asks for credentials
+        (people.outsider, PASSWORD, "Repository not found."),  # a 404
+    ):
+        lfs_client.run("remote", "set-url", "origin", remote(hub, dataset, user, secret), cwd=clone)
+        refused = lfs_client.run("lfs", "pull", cwd=clone, check=False)
+        assert refused.returncode != 0 and answer in refused.stderr, refused.stderr
+        assert (clone / "d.bin").read_bytes() != data
+    lfs_client.run(
+        "remote", "set-url", "origin", remote(hub, dataset, people.reader, PASSWORD), cwd=clone
+    )
+    lfs_client.run("lfs", "pull", cwd=clone)
+    assert (clone / "d.bin").read_bytes() == data
 
 
 def test_a_read_token_cannot_upload_and_an_internal_write_credential_can(
