@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -39,6 +40,31 @@ class TokenSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("token_start", "created_at", "last_used_at", "revoked_at")
 
+    def validate(self, attrs):
+        """A new token expires in the future and, when a token creates it, never outlives or
+        out-scopes that token (a short-lived token cannot mint a lasting one)."""
+        expires_at = attrs.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise serializers.ValidationError({"expires_at": "The expiry must be in the future."})
+        creator = getattr(self.context.get("request"), "auth", None)
+        if isinstance(creator, PersonalAccessToken):
+            extra = sorted(s for s in set(attrs.get("scopes", [])) if not creator.has_scope(s))
+            if extra:
+                raise serializers.ValidationError(
+                    {"scopes": f"The token you use lacks {', '.join(extra)}; it cannot grant it."}
+                )
+            if creator.expires_at is not None and (
+                expires_at is None or expires_at > creator.expires_at
+            ):
+                raise serializers.ValidationError(
+                    {
+                        "expires_at": "The token you use expires at "
+                        f"{creator.expires_at.isoformat()}; a token it creates must expire "
+                        "by then too."
+                    }
+                )
+        return attrs
+
 
 class NewTokenSerializer(TokenSerializer):
     token = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
@@ -64,7 +90,7 @@ class TokenListView(APIView):
 
     @extend_schema(request=TokenSerializer, responses={201: NewTokenSerializer})
     def post(self, request):
-        serializer = TokenSerializer(data=request.data)
+        serializer = TokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, raw = PersonalAccessToken.issue(request.user, **serializer.validated_data)
         data = NewTokenSerializer(token).data

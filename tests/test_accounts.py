@@ -134,5 +134,5 @@ def test_serve_creates_a_superuser_once_with_a_valid_namespace(settings, tmp_pat
     user.full_clean()  # a namespace like any other: not reserved, matches the pattern
     assert user.is_superuser and user.check_password(password)
     assert (tmp_path / "admin-password").read_text().strip() == password
-    assert Command()._ensure_admin() == (username, password)
+    assert Command()._ensure_admin() == (username, None)  # printed once, when created
     assert User.objects.count() == 1

@@ -73,29 +73,11 @@ class Command(BaseCommand):
                     env=env,
                 )
             )
-        password_file = settings.DATA_DIR / "admin-password"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nMLReef hub running at http://{bind}/\n"
-                f"Log in as '{username}' with the password in {password_file}"
-                + (f" ({password})" if password else "")
-                + "\nor sign up a new account. Press Ctrl+C to stop.\n"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(welcome(bind, username, password)))
         self._supervise(processes)
 
     def _ensure_admin(self) -> tuple[str, str | None]:
-        """Create the first superuser on first start; its password is kept in DATA_DIR."""
-        password_file = settings.DATA_DIR / "admin-password"
-        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-        if admin is None:
-            password = secrets.token_urlsafe(12)
-            User.objects.create_superuser(ADMIN_USERNAME, "", password)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
-            return ADMIN_USERNAME, password
-        stored = password_file.read_text().strip() if password_file.exists() else None
-        return admin.username, stored
+        return ensure_admin()
 
     def _supervise(self, processes: list[subprocess.Popen]) -> None:
         stopping = False
@@ -118,3 +100,31 @@ class Command(BaseCommand):
                 process.kill()
         if not stopping:
             raise SystemExit("A platform process exited; stopping the others.")
+
+
+def ensure_admin() -> tuple[str, str | None]:
+    """Create the first superuser on first start. Its password is returned (to be printed)
+    only then; it stays in DATA_DIR/admin-password (owner-only), never in later logs."""
+    password_file = settings.DATA_DIR / "admin-password"
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if admin is not None:
+        return admin.username, None
+    password = secrets.token_urlsafe(12)
+    User.objects.create_superuser(ADMIN_USERNAME, "", password)
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return ADMIN_USERNAME, password
+
+
+def welcome(bind: str, username: str, password: str | None) -> str:
+    password_file = settings.DATA_DIR / "admin-password"
+    login = (
+        f"Log in as '{username}' with the password {password} (kept in {password_file}; it is "
+        "shown this once)"
+        if password
+        else f"Log in as '{username}' with the password kept in {password_file}"
+    )
+    return (
+        f"\nMLReef hub running at http://{bind}/\n{login}\n"
+        "or sign up a new account. Press Ctrl+C to stop.\n"
+    )
