@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -520,6 +521,8 @@ class Repository:
         return {p.oid: p.size for p in self._read_pointers(small).values()}
 
     # -- writing -----------------------------------------------------------------------------
+    COMMIT_ATTEMPTS = 30  # with a short random pause between, so parallel writers spread out
+
     def commit_files(
         self,
         branch: str,
@@ -532,6 +535,9 @@ class Repository:
         """Commit ``files`` on top of ``branch`` (created when missing) and return the new SHA.
 
         The branch moves with a compare-and-swap, so a concurrent push is never overwritten.
+        With ``expected_head`` the caller saw that head and any move is a conflict. Without it,
+        a branch that moved meanwhile is fine as long as none of these files changed: the
+        commit is rebuilt on the new head (parallel commits to different files all land).
         """
         if not files:
             raise RepositoryError("Nothing to commit: no files given.")
@@ -540,12 +546,70 @@ class Repository:
         if not valid_branch_name(branch):
             raise RepositoryError(f"'{branch}' is not a valid branch name.")
         repo = self._repo
-        parent = repo.heads[branch].commit if branch in repo.heads else None
-        if expected_head and parent and parent.hexsha != expected_head:
+        cleaned = {validate_path(raw_path): data for raw_path, data in files.items()}
+        blobs = {}
+        for path, data in cleaned.items():
+            stored = repo.odb.store(IStream(b"blob", len(data), BytesIO(data)))
+            blobs[path] = stored.hexsha.decode()
+        base = self._head_sha(branch)
+        if expected_head and base and base != expected_head:
             raise CommitConflict(f"Branch '{branch}' moved on; reload and try again.")
+        parent = base
+        for _attempt in range(self.COMMIT_ATTEMPTS):
+            sha = self._commit_tree_on(branch, parent, blobs, message, author_name, author_email)
+            if sha is not None:
+                return sha
+            if expected_head:
+                raise CommitConflict(f"Branch '{branch}' moved on; reload and try again.")
+            time.sleep(random.uniform(0, 0.05))
+            parent = self._head_sha(branch)
+            changed = self._changed_paths(base, parent, list(blobs))
+            if changed:
+                raise CommitConflict(
+                    f"{', '.join(sorted(changed)[:5])} changed on '{branch}' meanwhile; "
+                    "reload and try again."
+                )
+        raise CommitConflict(f"Branch '{branch}' keeps moving; try again.")
+
+    def _head_sha(self, branch: str) -> str | None:
+        ref = f"refs/heads/{branch}"
+        result = subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), "rev-parse", "--verify", "-q", ref],
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip() or None
+
+    def _changed_paths(self, old: str | None, new: str | None, paths: list[str]) -> set[str]:
+        """Which of ``paths`` differ between commits ``old`` and ``new`` (None: no commit)."""
+        if old == new:
+            return set()
+        if new is None:
+            return set()
+        if old is None:
+            args = ["ls-tree", "-r", "--name-only", new, "--", *paths]
+        else:
+            args = ["diff", "--name-only", "--no-renames", old, new, "--", *paths]
+        result = subprocess.run(
+            [settings.GIT_BINARY, "--git-dir", str(self.path), *args],
+            capture_output=True,
+            text=True,
+        )
+        return {line for line in result.stdout.splitlines() if line} & set(paths)
+
+    def _commit_tree_on(
+        self,
+        branch: str,
+        parent_sha: str | None,
+        blobs: dict[str, str],
+        message: str,
+        author_name: str,
+        author_email: str,
+    ) -> str | None:
+        """One attempt: the commit's SHA, or None when the branch moved away from ``parent``."""
+        parent = self._repo.commit(parent_sha) if parent_sha else None
         index_entries = []
-        for raw_path, data in files.items():
-            path = validate_path(raw_path)
+        for path, blob in blobs.items():
             mode = "100644"
             if parent is not None:
                 try:
@@ -555,8 +619,7 @@ class Repository:
                     mode = oct(existing.mode)[2:]
                 except KeyError:
                     pass
-            stored = repo.odb.store(IStream(b"blob", len(data), BytesIO(data)))
-            index_entries.append(f"{mode} {stored.hexsha.decode()}\t{path}")
+            index_entries.append(f"{mode} {blob}\t{path}")
         identity = {
             "GIT_AUTHOR_NAME": author_name,
             "GIT_AUTHOR_EMAIL": author_email,
@@ -585,7 +648,7 @@ class Repository:
                     "update-ref", f"refs/heads/{branch}", sha, parent.hexsha if parent else ZERO_SHA
                 )
             except RepositoryError:
-                raise CommitConflict(f"Branch '{branch}' moved on; try again.") from None
+                return None
         return sha
 
 

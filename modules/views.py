@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from . import content as file_content
@@ -29,6 +30,7 @@ from .rendering import (
     render_markdown,
 )
 from .repository import RepositoryError
+from .uploads import LimitedUploadHandler, browser_upload_limit
 
 MAX_THUMBNAILS = 200
 
@@ -249,9 +251,28 @@ def commit_detail(request: HttpRequest, module: Module, sha: str) -> HttpRespons
     return render(request, "modules/commit.html", context)
 
 
+@csrf_exempt  # CSRF is checked below, once the size-limiting handler is in place
+def upload(request: HttpRequest, namespace: str, slug: str) -> HttpResponse:
+    limiter = LimitedUploadHandler(browser_upload_limit(), request)
+    request.upload_handlers.insert(0, limiter)
+    response = _upload(request, namespace, slug, limiter=limiter)
+    if limiter.exceeded:
+        response["Connection"] = "close"  # the rest of the body is not read
+    return response
+
+
+@csrf_protect
 @module_view(need="write")
-def upload(request: HttpRequest, module: Module) -> HttpResponse:
+def _upload(request: HttpRequest, module: Module, limiter: LimitedUploadHandler) -> HttpResponse:
     context = module_context(request, module)
+    if request.method == "POST" and (request.FILES is not None) and limiter.exceeded:
+        form = UploadForm(request.POST)
+        form.full_clean()
+        form.errors.clear()  # the files were cut off: the size is the one thing to report
+        form.add_error(None, limiter.message)
+        response = _render_upload(request, context, form)
+        response.status_code = 413
+        return response
     form = UploadForm(
         request.POST or None,
         request.FILES or None,
