@@ -97,10 +97,16 @@ def record_failure(address: str, username: str = "") -> None:
 
 def check_signup(address: str) -> None:
     """Count a sign-up attempt from ``address``; raise Throttled past the hourly limit."""
-    count, left = _count("signup", address, 3600)
+    check_hourly("signup", address, "sign-ups")
+
+
+def check_hourly(kind: str, address: str, what: str) -> None:
+    """Count one ``kind`` of request (sign-up, password reset e-mail) from ``address``;
+    raise Throttled past SIGNUPS_PER_ADDRESS in the hour."""
+    count, left = _count(kind, address, 3600)
     if count >= settings.SIGNUPS_PER_ADDRESS:
-        raise Throttled(f"Too many sign-ups from your address; try again in {left} s.", left)
-    _add("signup", address, 3600)
+        raise Throttled(f"Too many {what} from your address; try again in {left} s.", left)
+    _add(kind, address, 3600)
 
 
 # -- remembering good git passwords briefly ----------------------------------------------------

@@ -27,6 +27,24 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail, limited per client address like sign-ups (each request may
+    send an e-mail to anyone's address)."""
+
+    def form_valid(self, form):
+        try:
+            throttle.check_hourly(
+                "password-reset", throttle.client_address(self.request), "password resets"
+            )
+        except throttle.Throttled as throttled:
+            form.add_error(None, str(throttled))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(throttled.retry_after)
+            return response
+        return super().form_valid(form)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if not settings.ALLOW_SIGNUP:
         raise Http404("Sign-up is closed on this hub.")

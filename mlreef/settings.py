@@ -204,6 +204,21 @@ LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
 SIGNUPS_PER_ADDRESS = env_int("SIGNUPS_PER_ADDRESS", 10)
 GIT_CREDENTIAL_CACHE_SECONDS = env_int("GIT_CREDENTIAL_CACHE_SECONDS", 60)
 
+# E-mail (password resets): written to files in DATA_DIR/mail unless an SMTP host is set.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MLReef hub <noreply@localhost>")
+
 # Platform behaviour
 ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 50 * 1024 * 1024)
