@@ -221,7 +221,7 @@ def test_files_without_a_parser_give_a_warning(tmp_path, content):
     write(tmp_path, {"train.py": content})
     read = read_entrypoint(tmp_path / "train.py", tmp_path)
     assert read["parameters"] == []
-    assert "No argparse parser" in read["warnings"][0]["message"]
+    assert "No command-line parameters found" in read["warnings"][0]["message"]
 
 
 def test_legacy_mlreef_decorators(tmp_path):

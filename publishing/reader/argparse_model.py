@@ -6,6 +6,7 @@ import ast
 from typing import Any
 
 from .source import LoadedModule
+from .styles import jsonargparse
 from .values import (
     BOOLEAN_ACTIONS,
     BUILTIN_TYPES,
@@ -98,6 +99,10 @@ class ArgparseModel:
                 sub = Parser(line=node.lineno, is_subparser=True)
                 self.parsers.append(sub)
                 return sub
+            return Unknown(module.segment(node))
+        if parser.style == "jsonargparse" and jsonargparse.parser_method(
+            self, parser, name, node, frame
+        ):
             return Unknown(module.segment(node))
         if name == "add_argument":
             self._add_argument(parser, node, frame)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .budget import MAX_NESTING, MAX_STEPS, MAX_TOTAL_SIZE
 from .computation import STRUCTURAL_METHODS
+from .libraries import canonical
 from .values import (
     ARGPARSE,
     MAX_CALL_DEPTH,
@@ -18,11 +19,15 @@ from .values import (
     BreakLoop,
     Builtin,
     ClassRef,
+    Command,
     ContinueLoop,
+    EnumMember,
     Frame,
     FunctionRef,
     Group,
     Instance,
+    Library,
+    LibraryCall,
     ModuleRef,
     Parser,
     ReturnValue,
@@ -189,6 +194,12 @@ class Expressions:
         base = self._eval(node.value, frame)
         if base is ARGPARSE:
             return self._argparse_member(node.attr)
+        if isinstance(base, Library):
+            return Library(canonical(f"{base.name}.{node.attr}"))
+        if isinstance(base, LibraryCall):  # app.command, parser.add_class_arguments...
+            return Library(f"{base.name}().{node.attr}", owner=base)
+        if isinstance(base, Command):  # a click group's .command()
+            return Library(f"click.command().{node.attr}", owner=base)
         if isinstance(base, ModuleRef):
             if node.attr in base.module.globals:
                 return base.module.globals[node.attr]
@@ -209,6 +220,8 @@ class Expressions:
             base = base.instance
         elif isinstance(base, ClassRef):
             found = base.lookup(node.attr)
+            if found and base.is_enum() and not isinstance(found[1], FunctionRef):
+                return EnumMember(base, node.attr, found[1])
             return found[1] if found else Unknown(dotted)
         else:
             found = None
@@ -256,6 +269,18 @@ class Expressions:
             return self._parser_method(function, node, frame)
         args, kwargs, complete = self._call_arguments(node, frame)
         if self.budget.exhausted:  # its arguments were cut short: do not act on them
+            return Unknown(module.segment(node))
+        if isinstance(function, Library):
+            return self._library_call(function, args, kwargs, node, frame)
+        if isinstance(function, (LibraryCall, Command)) and args:
+            decorated = self._decorate(function, args[0], node, frame)
+            if decorated is not None:
+                return decorated
+        if isinstance(function, Command):
+            self.invoked.append(function)
+            return Unknown(module.segment(node))
+        if isinstance(function, LibraryCall) and function.name == "typer.Typer":
+            self.invoked.append(function)  # app() runs the typer app
             return Unknown(module.segment(node))
         if isinstance(function, ArgparseName):
             if function.name == "ArgumentParser":

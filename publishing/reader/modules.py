@@ -6,8 +6,17 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from .libraries import canonical, is_library
 from .source import EntrypointError, LoadedModule, parse_source, read_source
-from .values import ARGPARSE, ARGPARSE_CONSTANTS, ArgparseName, Frame, ModuleRef, Unknown
+from .values import (
+    ARGPARSE,
+    ARGPARSE_CONSTANTS,
+    ArgparseName,
+    Frame,
+    Library,
+    ModuleRef,
+    Unknown,
+)
 
 
 class Modules:
@@ -89,7 +98,9 @@ class Modules:
             return
         loaded = self._load_local(frame.module, alias.name, 0, line)
         bound = alias.asname or alias.name.split(".")[0]
-        if loaded is None:
+        if loaded is None and is_library(alias.name):
+            frame.locals[bound] = Library(canonical(alias.name if alias.asname else bound))
+        elif loaded is None:
             frame.locals[bound] = Unknown(alias.name)
         elif alias.asname or "." not in alias.name:
             frame.locals[bound] = ModuleRef(loaded)
@@ -112,10 +123,13 @@ class Modules:
                     frame.locals[alias.asname or alias.name] = self._argparse_member(alias.name)
             return
         source = self._load_local(frame.module, node.module or "", node.level, node.lineno)
+        library = node.module if source is None and not node.level else None
         for alias in node.names:
             bound = alias.asname or alias.name
             if source is None:
-                if alias.name != "*":
+                if library and is_library(library) and alias.name != "*":
+                    frame.locals[bound] = Library(canonical(f"{library}.{alias.name}"))
+                elif alias.name != "*":
                     frame.locals[bound] = Unknown(alias.name)
                 continue
             if alias.name == "*":

@@ -13,10 +13,13 @@ from .expressions import Expressions
 from .modules import Modules
 from .source import EntrypointError, LoadedModule, parse_source, read_source
 from .statements import Statements
+from .styles.dispatch import Styles
 from .values import Parser
 
 
-class EntrypointReader(Modules, Statements, Expressions, Computation, ArgparseModel, Decorators):
+class EntrypointReader(
+    Modules, Statements, Expressions, Computation, ArgparseModel, Styles, Decorators
+):
     """One read of one entry point; the mixins hold the parts (see the package docstring)."""
 
     def __init__(self, repo_root: Path) -> None:
@@ -31,6 +34,10 @@ class EntrypointReader(Modules, Statements, Expressions, Computation, ArgparseMo
         self.conditional = 0
         self.entry: LoadedModule | None = None
         self.budget = Budget()
+        self.invoked: list = []  # click commands and typer apps the script runs
+        self.cli_calls: list = []  # fire.Fire, typer.run, jsonargparse.CLI
+        self.absl_flags: list = []  # flags.DEFINE_* calls, in order
+        self.required_flags: set[str] = set()  # flags.mark_flag_as_required
         self.budget_warned = False
         self.stopped_loops: set[ast.AST] = set()  # loops cut short, warned about once
         self.builder_lines: dict[ast.AST, int | None] = {}  # skipped code that adds arguments
@@ -55,16 +62,26 @@ class EntrypointReader(Modules, Statements, Expressions, Computation, ArgparseMo
         except MemoryError:
             raise EntrypointError(f"{relative}: too large for the reader's memory") from None
         parser = self._chosen_parser()
+        parsed = parser is not None and parser in self.parse_calls
+        style = None if parsed else self._style_parameters(module)
         parameters: list[dict] = []
         source = "argparse"
-        if parser is not None:
+        if style is not None:
+            source, parameters = style
+        elif parser is not None:
+            source = parser.style
             parameters = [arg.as_json() for arg in parser.arguments.values()]
         else:
             parameters = self._legacy_parameters(module)
             if parameters:
                 source = "mlreef-decorators"
             else:
-                self._warn(module, 1, "No argparse parser or MLReef parameter decorators found.")
+                self._warn(
+                    module,
+                    1,
+                    "No command-line parameters found (argparse, click, typer, HfArgumentParser, "
+                    "absl flags, fire, jsonargparse or MLReef parameter decorators).",
+                )
         return {
             "entrypoint": relative,
             "source": source,

@@ -8,12 +8,16 @@ from typing import Any
 from .budget import MAX_NESTING
 from .source import LoadedModule
 from .values import (
+    NO_VALUE,
     BreakLoop,
     ClassRef,
+    Command,
     ContinueLoop,
     Frame,
     FunctionRef,
     Instance,
+    Library,
+    LibraryCall,
     Parser,
     ReturnValue,
     Unknown,
@@ -49,7 +53,7 @@ class Statements:
         elif isinstance(node, ast.ImportFrom):
             self._exec_import_from(node, frame)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            frame.locals[node.name] = FunctionRef(module, node)
+            frame.locals[node.name] = self._decorated_function(node, frame)
         elif isinstance(node, ast.ClassDef):
             frame.locals[node.name] = self._define_class(node, frame)
         elif isinstance(node, ast.Assign):
@@ -95,12 +99,35 @@ class Statements:
         elif isinstance(node, ast.Match):
             self._warn_if_builds(node, module, "a match statement")
 
+    def _decorated_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: Frame):
+        """A function, wrapped by the click/typer decorators it carries (others are ignored:
+        the reader needs the function itself)."""
+        value: Any = FunctionRef(frame.module, node)
+        for decorator in reversed(node.decorator_list):
+            applied = self._eval(decorator, frame)
+            if isinstance(applied, (Library, LibraryCall, Command)):
+                value = self._decorate(applied, value, decorator, frame) or value
+            elif isinstance(applied, FunctionRef):  # a helper decorator of the repository
+                result = self._call_function(applied, decorator, [value], {}, frame)
+                if isinstance(result, Command):
+                    value = result
+        return value
+
     def _define_class(self, node: ast.ClassDef, frame: Frame) -> ClassRef:
-        bases = [
-            b for b in (self._eval(base, frame) for base in node.bases) if isinstance(b, ClassRef)
-        ]
-        cls = ClassRef(frame.module, node.name, bases, {})
+        evaluated = [self._eval(base, frame) for base in node.bases]
+        bases = [b for b in evaluated if isinstance(b, ClassRef)]
+        cls = ClassRef(frame.module, node.name, bases, {}, node=node)
+        cls.library_bases = [b.name for b in evaluated if isinstance(b, Library)]
+        cls.decorators = [self._eval(d, frame) for d in node.decorator_list]
         for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                value = NO_VALUE if statement.value is None else self._eval(statement.value, frame)
+                cls.annotated.append(
+                    (statement.target.id, statement.annotation, value, statement.lineno)
+                )
+                if value is not NO_VALUE:
+                    cls.namespace[statement.target.id] = value
+                continue
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 cls.namespace[statement.name] = FunctionRef(frame.module, statement, owner=cls)
             elif (

@@ -12,6 +12,7 @@ from .source import LoadedModule
 SUPPRESS = "==SUPPRESS=="
 MAX_CALL_DEPTH = 40
 PARSE_METHODS = {
+    "parse_args_into_dataclasses",
     "parse_args",
     "parse_known_args",
     "parse_intermixed_args",
@@ -93,6 +94,7 @@ class Parser:
     arguments: dict[str, Argument] = field(default_factory=dict)
     owner_of_flag: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    style: str = "argparse"  # or HfArgumentParser, jsonargparse: ArgumentParsers too
 
 
 @dataclass
@@ -120,12 +122,27 @@ class FunctionRef:
 
 @dataclass(eq=False)
 class ClassRef:
-    """A class of the user's code: options classes (pix2pix's BaseOptions) build parsers."""
+    """A class of the user's code: options classes (pix2pix's BaseOptions) build parsers;
+    dataclasses and enums describe options of the other command-line styles."""
 
     module: LoadedModule
     name: str
     bases: list[ClassRef]
     namespace: dict[str, Any]
+    node: ast.ClassDef | None = None
+    library_bases: list[str] = field(default_factory=list)  # e.g. "enum.Enum"
+    decorators: list[Any] = field(default_factory=list)
+    # Annotated class attributes in order: (name, annotation node, value or NO_VALUE, line).
+    annotated: list[tuple[str, ast.expr, Any, int]] = field(default_factory=list)
+
+    def is_enum(self) -> bool:
+        return any(base.startswith("enum.") for c in self.mro() for base in c.library_bases)
+
+    def is_dataclass(self) -> bool:
+        return any(
+            getattr(d, "name", None) in ("dataclasses.dataclass", "pydantic.dataclasses.dataclass")
+            for d in self.decorators
+        )
 
     def mro(self) -> list[ClassRef]:
         order: list[ClassRef] = [self]
@@ -172,6 +189,59 @@ class ArgparseName:
     """A class or function of the argparse module (ArgumentParser, BooleanOptionalAction...)."""
 
     name: str
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE = _NoValue()  # an annotated class attribute without a value
+
+
+@dataclass(eq=False)
+class EnumMember:
+    """``Color.RED`` of an enum class of the repository: the command line may take its name
+    (click) or its value (typer, HfArgumentParser)."""
+
+    cls: ClassRef
+    name: str
+    value: Any
+
+
+@dataclass(eq=False)
+class Library:
+    """A name from a command-line library (``click.option``, ``typer.Option``,
+    ``absl.flags.DEFINE_string``...); the library itself is never imported. ``owner`` is the
+    object a method belongs to (``app`` in ``app.command``)."""
+
+    name: str
+    owner: Any = None
+
+
+@dataclass(eq=False)
+class LibraryCall:
+    """A call of a library name, kept with its evaluated arguments for the style readers."""
+
+    name: str
+    args: list
+    kwargs: dict
+    node: ast.Call
+    module: LoadedModule
+    owner: Any = None
+    commands: list = field(default_factory=list)  # a typer app's commands
+    callback: Any = None  # a typer app's callback
+
+
+@dataclass(eq=False)
+class Command:
+    """A function wrapped by click decorators: its options top to bottom, and the
+    ``click.command``/``click.group`` call that made it a command (None until then)."""
+
+    function: FunctionRef
+    params: list[LibraryCall]
+    kind: Any = None
+    subcommands: list = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,27 @@
+from typing import List, Literal, Optional
+
+from jsonargparse import CLI
+
+
+def train(
+    input_path: str,
+    output_path: str,
+    epochs: int = 10,
+    learning_rate: float = 0.001,
+    layers: List[int] = [64, 32],  # noqa: B006
+    optimizer: Literal["adam", "sgd"] = "adam",
+    resume: Optional[str] = None,
+    shuffle: bool = True,
+):
+    """Train a model.
+
+    Args:
+        input_path: Training data folder.
+        output_path: Results folder.
+        epochs: Passes over the data.
+        learning_rate: Step size.
+    """
+
+
+if __name__ == "__main__":
+    CLI(train)
