@@ -16,6 +16,8 @@ from .reader import CONVENTION_FLAGS
 INPUT_MOUNT = "/data/input"
 OUTPUT_MOUNT = "/data/output"
 PLATFORM_MOUNTS = {"--input-path": INPUT_MOUNT, "--output-path": OUTPUT_MOUNT}
+# Underscore spellings, where the script's library declares them so (absl, fire, HfArgumentParser).
+PLATFORM_MOUNTS.update({"--input_path": INPUT_MOUNT, "--output_path": OUTPUT_MOUNT})
 # Terminal control sequences (colours from pip, docker, tqdm): CSI sequences and 2-byte escapes.
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 

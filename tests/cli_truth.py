@@ -240,7 +240,11 @@ def describe_captured_fire() -> list[dict]:
     if inspect.isclass(component) and not docstrings.parse(doc).args:
         doc = inspect.getdoc(component.__init__) or ""
     helps = {arg.name: arg.description for arg in (docstrings.parse(doc).args or [])}
-    defaults = dict(zip(spec.args[len(spec.args) - len(spec.defaults or ()) :], spec.defaults or ()))
+    defaults = dict(
+        zip(
+            spec.args[len(spec.args) - len(spec.defaults or ()) :], spec.defaults or (), strict=True
+        )
+    )
     defaults.update(spec.kwonlydefaults or {})
     parameters = []
     for name in [*spec.args, *spec.kwonlyargs]:
@@ -309,8 +313,12 @@ def describe_absl() -> list[dict]:
             parameters.append(
                 {
                     "name": flag.name,
-                    "flags": ["--" + flag.name, "--no" + flag.name] if boolean else ["--" + flag.name],
-                    "action": "BooleanOptionalAction" if boolean else ("append" if multi else "store"),
+                    "flags": ["--" + flag.name, "--no" + flag.name]
+                    if boolean
+                    else ["--" + flag.name],
+                    "action": "BooleanOptionalAction"
+                    if boolean
+                    else ("append" if multi else "store"),
                     "type": type_name,
                     "nargs": 0 if boolean else None,
                     "default": plain(flag.default),

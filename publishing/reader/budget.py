@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-MAX_STEPS = 100_000  # statements and expressions evaluated, whole file
+MAX_STEPS = 50_000  # statements and expressions evaluated, whole file
 MAX_TOTAL_SIZE = 2_000_000  # items built or walked by builtins, whole file
 MAX_VALUE_SIZE = 100_000  # one value must stay below this
 MAX_VALUE_DEPTH = 32  # containers nested deeper are not kept

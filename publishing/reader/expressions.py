@@ -88,6 +88,8 @@ class Expressions:
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             items: list = []
             for element in node.elts:
+                if self.budget.exhausted:  # no use visiting the rest of a huge literal
+                    return self._out_of_budget(node, frame)
                 if isinstance(element, ast.Starred):
                     value = self._eval(element.value, frame)
                     if not isinstance(value, (list, tuple, set, frozenset, str)):
@@ -105,6 +107,8 @@ class Expressions:
         if isinstance(node, ast.Dict):
             result = {}
             for key_node, value_node in zip(node.keys, node.values, strict=True):
+                if self.budget.exhausted:
+                    return self._out_of_budget(node, frame)
                 if key_node is None:
                     merged = self._eval(value_node, frame)
                     if not isinstance(merged, dict):

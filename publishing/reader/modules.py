@@ -81,6 +81,8 @@ class Modules:
         relative = resolved.relative_to(self.root).as_posix()
         try:
             text, raw = read_source(resolved, relative)
+            if not self.budget.charge(len(raw)):  # parsing costs time as the file grows
+                raise EntrypointError(f"{relative}: the reader's budget is used up")
             tree = parse_source(text, relative)
         except EntrypointError as error:
             self._warn(self.entry, self._entry_line(), f"Imported module skipped: {error}")

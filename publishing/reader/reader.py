@@ -49,6 +49,7 @@ class EntrypointReader(
         if relative is None:
             raise EntrypointError(f"{entrypoint}: is outside the repository root {self.root}")
         text, raw = read_source(path, relative)
+        self.budget.charge(len(raw))  # parsing costs time as the file grows
         tree = parse_source(text, relative)
         module = LoadedModule(path.resolve(), relative, "__main__", raw.splitlines(True), tree)
         self.entry = module

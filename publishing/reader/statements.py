@@ -23,6 +23,17 @@ from .values import (
     Unknown,
 )
 
+# Calls that add parameters (argparse, jsonargparse, click); absl's are flags.DEFINE_*.
+BUILDERS = {
+    "add_argument",
+    "add_parser",
+    "set_defaults",
+    "add_class_arguments",
+    "add_function_arguments",
+    "option",
+    "argument",
+}
+
 
 class Statements:
     """Mixin of EntrypointReader: run a block of statements in a frame."""
@@ -219,7 +230,7 @@ class Statements:
                     for child in ast.walk(node)
                     if isinstance(child, ast.Call)
                     and isinstance(child.func, ast.Attribute)
-                    and child.func.attr in ("add_argument", "add_parser", "set_defaults")
+                    and (child.func.attr in BUILDERS or child.func.attr.startswith("DEFINE_"))
                 ),
                 None,
             )

@@ -4,8 +4,9 @@ from jsonargparse import CLI
 
 
 def train(
-    input_path: str,
-    output_path: str,
+    run_name: str,
+    input_path: str = "data",
+    output_path: str = "out",
     epochs: int = 10,
     learning_rate: float = 0.001,
     layers: List[int] = [64, 32],  # noqa: B006
@@ -16,6 +17,7 @@ def train(
     """Train a model.
 
     Args:
+        run_name: Name of the run.
         input_path: Training data folder.
         output_path: Results folder.
         epochs: Passes over the data.
