@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def start_run_worker(db, hub, registry, folder: Path, queue: str) -> subprocess.
             raise RuntimeError("run worker did not start:\n" + log_path.read_text())
         time.sleep(0.2)
     process.log_path = log_path  # type: ignore[attr-defined]
+    process.data_dir = data_dir  # type: ignore[attr-defined]
     return process
 
 
@@ -131,6 +133,24 @@ def stack(settings, docker_engine, registry, registry_base, celery_worker, run_w
 
 def push(hub, git_client, module, user, tmp_path, files) -> None:
     work = git_client.new_work_tree(tmp_path / f"w-{uuid.uuid4().hex[:6]}", files)
+    url = url_with_credentials(hub.url, module.clone_path(), user.username, PASSWORD)
+    git_client.run("push", "-q", url, "master", cwd=work)
+
+
+def push_with_lfs(hub, git_client, module, user, tmp_path, files) -> None:
+    """A dataset pushed with git-lfs: *.bin files travel as LFS objects."""
+    if shutil.which("git-lfs") is None:
+        pytest.skip("git-lfs is not installed (apt-get install git-lfs)")
+    git_client.run("lfs", "install", "--skip-repo")
+    work = tmp_path / f"d-{uuid.uuid4().hex[:6]}"
+    work.mkdir()
+    git_client.run("init", "-q", "-b", "master", cwd=work)
+    git_client.run("lfs", "track", "*.bin", cwd=work)
+    for name, content in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_bytes(content.encode() if isinstance(content, str) else content)
+    git_client.run("add", "-A", cwd=work)
+    git_client.run("commit", "-qm", "Data", cwd=work)
     url = url_with_credentials(hub.url, module.clone_path(), user.username, PASSWORD)
     git_client.run("push", "-q", url, "master", cwd=work)
 
@@ -196,10 +216,12 @@ def published(stack, git_client, people, tmp_path):
         publication.lines.values_list("text", flat=True)
     )
     dataset = module_services.create_module(
-        people.owner, name="Pets", slug=f"pets-{slug}", kind="dataset", data_types=["image"]
-    )
-    push(hub, git_client, dataset, people.owner, tmp_path,
-         {"images/cat.bin": IMAGE_BYTES, "labels.csv": "file,label\ncat.bin,cat\n"})  # fmt: skip
+        people.owner, name="Pets", slug=f"pets-{slug}", kind="dataset", data_types=["image"],
+        visibility="private",
+    )  # fmt: skip
+    files = {"images/cat.bin": IMAGE_BYTES, "labels.csv": "file,label\ncat.bin,cat\n"}
+    push_with_lfs(hub, git_client, dataset, people.owner, tmp_path, files)
+    assert dataset.repository.read_file("master", "images/cat.bin").startswith(b"version https")
     return model, publication, dataset, token
 
 
@@ -208,7 +230,7 @@ def start_body(model, dataset, **extra) -> dict:
 
 
 def test_an_experiment_through_the_browser_with_live_charts_artifacts_and_compare(
-    published, hub, docker_engine, chromium_path, people
+    published, hub, docker_engine, chromium_path, people, run_worker
 ):
     from tests.test_browser import CHROMIUM_ARGS
 
@@ -247,6 +269,8 @@ def test_an_experiment_through_the_browser_with_live_charts_artifacts_and_compar
             if status == Status.RUNNING and loss.count():
                 seen_points.append(int(loss.get_attribute("data-points") or 0))
             time.sleep(0.3)
+        finished = Run.objects.get(pk=run_id)
+        assert finished.status == Status.SUCCEEDED, log_text(finished)
         page.wait_for_selector("[data-testid=artifacts] >> text=model.bin", timeout=60_000)
         artifacts_text = page.inner_text("[data-testid=artifacts]")
         final_points = int(page.locator(".chart[data-key=loss]").get_attribute("data-points"))
@@ -266,7 +290,13 @@ def test_an_experiment_through_the_browser_with_live_charts_artifacts_and_compar
     assert run.image.endswith(f"@{publication.image_digest}")
     assert containers_of(docker_engine, run.pk) == []
 
-    # Artifacts download byte-identical; the metric API gives the history, paged.
+    # The run worker has its own DATA_DIR: the dataset came over git + LFS HTTP, the outputs
+    # went back over HTTP, and nothing was kept on its disk.
+    assert not any((run_worker.data_dir / "repositories").iterdir())
+    assert not (run_worker.data_dir / "artifacts").exists()
+
+    # Artifacts download byte-identical (the LFS file the script copied to its outputs); the
+    # metric API gives the history, paged.
     status, listed = api(hub, token, "GET", f"/api/v1/runs/{run.pk}/artifacts/")
     assert {a["path"] for a in listed} >= {"model.bin", "inputs/cat.bin", "experiment.json"}
     status, data = api(

@@ -8,7 +8,6 @@ directory back over HTTP.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -130,8 +129,9 @@ def _advance(job: RunJob, status: str) -> None:
 
 
 def _git_env(token: str) -> dict[str, str]:
-    """The credential travels in git's config environment: never in argv, URLs or logs."""
-    basic = base64.b64encode(f"run:{token}".encode()).decode()
+    """The credential reaches git and git-lfs through a credential helper that reads it from
+    the environment: never in argv, URLs, config files or logs."""
+    helper = '!f() { echo username=mlreef-run; echo "password=$MLREEF_RUN_CREDENTIAL"; }; f'
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -139,8 +139,9 @@ def _git_env(token: str) -> dict[str, str]:
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_LFS_SKIP_SMUDGE": "1",
         "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "http.extraHeader",
-        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+        "GIT_CONFIG_KEY_0": "credential.helper",
+        "GIT_CONFIG_VALUE_0": helper,
+        "MLREEF_RUN_CREDENTIAL": token,
     }
 
 
@@ -170,8 +171,9 @@ def _fetch_dataset(job: RunJob) -> Path:
     started = time.monotonic()
     job.log.write(f"Fetching {dataset.full_name} at {run.dataset_commit} from {url}")
     _git(job, env, "init", "-q", cwd=checkout)
+    _git(job, env, "remote", "add", "hub", url, cwd=checkout)
     fetched = subprocess.run(
-        [settings.GIT_BINARY, "fetch", "-q", "--depth", "1", url, run.dataset_commit],
+        [settings.GIT_BINARY, "fetch", "-q", "--depth", "1", "hub", run.dataset_commit],
         cwd=checkout,
         env=env,
         capture_output=True,
@@ -179,15 +181,17 @@ def _fetch_dataset(job: RunJob) -> Path:
         timeout=3600,
     )
     if fetched.returncode != 0:  # a server that refuses fetching by commit: take the history
-        _git(job, env, "fetch", "-q", url, "+refs/heads/*:refs/remotes/hub/*", cwd=checkout)
-    _git(job, env, "checkout", "-q", run.dataset_commit, "--", ".", cwd=checkout)
+        _git(job, env, "fetch", "-q", "hub", cwd=checkout)
+    _git(job, env, "checkout", "-q", "--detach", run.dataset_commit, cwd=checkout)
     attributes = checkout / ".gitattributes"
     if attributes.is_file() and "filter=lfs" in attributes.read_text(errors="replace"):
         if shutil.which("git-lfs") is None:
             raise RunPlatformError("The dataset uses Git LFS but git-lfs is not installed here.")
-        _git(job, env, "config", "lfs.url", f"{url}/info/lfs", cwd=checkout)
-        _git(job, env, "lfs", "pull", url, cwd=checkout)
-        _git(job, env, "lfs", "checkout", cwd=checkout)
+        # No smudge filter is installed here, so checkout left pointers; pull replaces them.
+        lfs_env = {k: v for k, v in env.items() if k != "GIT_LFS_SKIP_SMUDGE"}
+        _git(job, lfs_env, "lfs", "install", "--local", cwd=checkout)
+        _git(job, lfs_env, "lfs", "pull", "hub", cwd=checkout)
+        job.log.write("Git LFS content fetched")
     count = sum(1 for p in checkout.rglob("*") if p.is_file())
     job.log.write(f"{count} dataset files in {time.monotonic() - started:.1f} s")
     if len(run.input_paths) <= 1:
