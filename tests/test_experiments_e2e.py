@@ -77,18 +77,18 @@ IMAGE_BYTES = bytes(range(256)) * 400 + b"\x00end"
 
 
 @pytest.fixture(scope="session")
-def run_worker(django_db_setup, django_db_blocker, registry, hub, tmp_path_factory):
+def run_worker(django_db_setup, django_db_blocker, hub, tmp_path_factory):
     """A Celery worker on the `runs` queue with its own empty DATA_DIR: it shares only the
     database and the broker with the hub, and reaches the hub over HTTP."""
     with django_db_blocker.unblock():
         db = dict(connections["default"].settings_dict)
-    worker = start_run_worker(db, hub, registry, tmp_path_factory.mktemp("run-worker"), "runs")
+    worker = start_run_worker(db, hub, tmp_path_factory.mktemp("run-worker"), "runs")
     yield worker
     worker.terminate()
     worker.wait(timeout=30)
 
 
-def start_run_worker(db, hub, registry, folder: Path, queue: str) -> subprocess.Popen:
+def start_run_worker(db, hub, folder: Path, queue: str) -> subprocess.Popen:
     from django.conf import settings
 
     data_dir = folder / "data"
@@ -101,7 +101,8 @@ def start_run_worker(db, hub, registry, folder: Path, queue: str) -> subprocess.
         "CELERY_BROKER_DIR": str(settings.DATA_DIR / "celery-broker"),
         "SECRET_KEY": settings.SECRET_KEY,
         "HUB_URL": hub.url,
-        "REGISTRY_URL": registry,
+        "PUBLIC_URL": hub.url,
+        "REGISTRY_URL": "",
     }
     log = open(log_path, "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -122,8 +123,10 @@ def start_run_worker(db, hub, registry, folder: Path, queue: str) -> subprocess.
 
 
 @pytest.fixture
-def stack(settings, docker_engine, registry, registry_base, celery_worker, run_worker, hub, people):
-    settings.REGISTRY_URL = registry
+def stack(settings, docker_engine, hub_base, celery_worker, run_worker, hub, people):
+    """Images go to the hub's own registry (REGISTRY_URL unset, as in production)."""
+    settings.REGISTRY_URL = ""
+    settings.PUBLIC_URL = hub.url
     settings.HUB_URL = hub.url
     BaseEnvironment.objects.create(
         name="python-3.11", image=BASE_IMAGE, python_version="3.11", description="CPU"
@@ -413,12 +416,12 @@ def test_an_unreachable_engine_is_a_platform_error(published, settings):
 
 
 def test_a_killed_worker_fails_its_run_after_the_timeout(
-    published, hub, registry, docker_engine, settings, tmp_path
+    published, hub, docker_engine, settings, tmp_path
 ):
     model, publication, dataset, token = published
     with connections["default"].cursor():
         db = dict(connections["default"].settings_dict)
-    doomed = start_run_worker(db, hub, registry, tmp_path, "runs-doomed")
+    doomed = start_run_worker(db, hub, tmp_path, "runs-doomed")
     settings.RUN_QUEUE = "runs-doomed"
     run = services.start_run(
         dataset.owner,
