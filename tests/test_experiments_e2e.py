@@ -276,6 +276,8 @@ def test_an_experiment_through_the_browser_with_live_charts_artifacts_and_compar
         assert finished.status == Status.SUCCEEDED, log_text(finished)
         page.wait_for_selector("[data-testid=artifacts] >> text=model.bin", timeout=60_000)
         artifacts_text = page.inner_text("[data-testid=artifacts]")
+        # The finished run's page draws the whole history (replayed by the metric stream).
+        page.wait_for_selector(".chart[data-key=loss][data-points='6']")
         final_points = int(page.locator(".chart[data-key=loss]").get_attribute("data-points"))
         browser.close()
     connections.close_all()

@@ -1,0 +1,314 @@
+"""Experiments: what the hub adds to a plain `docker run`, the cached re-run, metric latency.
+
+Starts a throw-away hub (gunicorn + stream server), a run worker on the `runs` queue and a
+distribution registry; builds a one-step model image and pushes it, pushes a small dataset,
+then measures in the same process:
+
+1. a run through the hub (start -> queued -> fetch over git HTTP -> container -> artifacts
+   uploaded -> succeeded) against a plain `docker run --network none` of the same image on
+   the same input (the baseline), median of N each; target overhead <= 1.5 s;
+2. the same run again, served by the step cache through the REST API; target < 0.5 s;
+3. a metric value stored by the run worker's recorder -> the browser's event stream (the
+   path the run page's charts take), p50 / p95; target p50 < 1 s. Baseline: the metric
+   history API polled once a second, as a page without SSE would.
+
+    python bench/run.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-run-"))
+os.environ["DATA_DIR"] = str(WORK / "data")
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("CELERY_BROKER_URL", None)
+os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+
+TRAIN = """import argparse, json, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--input-path"); p.add_argument("--output-path")
+p.add_argument("--epochs", type=int, default=2)
+a = p.parse_args()
+n = sum(1 for f in pathlib.Path(a.input_path).rglob("*") if f.is_file())
+history = [{"epoch": e, "loss": 1 / (e + 1), "files": n} for e in range(a.epochs)]
+pathlib.Path(a.output_path, "experiment.json").write_text(json.dumps(history))
+"""
+SCHEMA = [
+    {"name": "input_path", "flags": ["--input-path"], "action": "store", "type": None,
+     "nargs": None, "default": None, "required": True, "choices": None, "visible": True},
+    {"name": "output_path", "flags": ["--output-path"], "action": "store", "type": None,
+     "nargs": None, "default": None, "required": True, "choices": None, "visible": True},
+    {"name": "epochs", "flags": ["--epochs"], "action": "store", "type": "int", "nargs": None,
+     "default": 2, "required": False, "choices": None, "visible": True},
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def sh(*args: str, **kwargs) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def describe(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+
+
+def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--repeat", type=int, default=3)
+    repeat = options.parse_args().repeat
+    processes: list[subprocess.Popen] = []
+    try:
+        run_bench(repeat, processes)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from accounts.models import PersonalAccessToken, User
+    from modules import services as module_services
+    from pipelines import metrics, services
+    from pipelines.models import Run
+    from publishing.models import BaseEnvironment, Publication
+
+    call_command("migrate", verbosity=0)
+    # A registry, and the image pushed to it (what publishing would have made).
+    registry_port = free_port()
+    (WORK / "registry.yml").write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {WORK / 'registry'}\n"
+        f"http:\n  addr: 127.0.0.1:{registry_port}\n"
+    )
+    processes.append(
+        subprocess.Popen(
+            [shutil.which("docker-registry") or "docker-registry", "serve", WORK / "registry.yml"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    wait_port(registry_port)
+    context = WORK / "image"
+    context.mkdir()
+    (context / "train.py").write_text(TRAIN)
+    (context / "Dockerfile").write_text(
+        "FROM mlreef/python:3.11\nCOPY train.py /app/train.py\n"
+        'ENTRYPOINT ["python3", "/app/train.py"]\n'
+    )
+    reference = f"127.0.0.1:{registry_port}/bench/model:1"
+    sh("docker", "build", "-q", "--network", "none", "-t", reference, str(context))
+    pushed = sh("docker", "push", reference)
+    digest = next(w for w in pushed.split() if w.startswith("sha256:"))
+
+    user = User.objects.create_user("bench", "b@example.com", "bench-password-1")
+    model = module_services.create_module(user, name="Model", kind="model", data_types=["any"])
+    dataset = module_services.create_module(user, name="Data", kind="dataset", data_types=["any"])
+    dataset.repository.commit_files(
+        "master",
+        {f"images/{i}.txt": f"sample {i}\n".encode() for i in range(20)},
+        "Data",
+        "bench",
+        "b@example.com",
+    )
+    environment = BaseEnvironment.objects.create(name="py", image="x", python_version="3.11")
+    publication = Publication.objects.create(
+        module=model, version=1, commit_sha="0" * 40, entrypoint="train.py",
+        parameters=SCHEMA, base_environment=environment, builder="bench",
+        image_reference=reference, image_digest=digest, status="published",
+    )  # fmt: skip
+
+    port, stream_port = free_port(), free_port()
+    hub = f"http://127.0.0.1:{port}"
+    settings.HUB_URL = hub
+    env = {
+        **os.environ,
+        "BIND": f"127.0.0.1:{port}",
+        "STREAM_BIND": f"127.0.0.1:{stream_port}",
+        "WEB_WORKERS": "1",
+        "HUB_URL": hub,
+        "REGISTRY_URL": f"127.0.0.1:{registry_port}",
+    }
+    quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"], **quiet
+        )
+    )
+    processes.append(subprocess.Popen([sys.executable, "manage.py", "serve_streams"], **quiet))
+    processes.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mlreef",
+                "worker",
+                "-Q",
+                "runs",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+            ],
+            **quiet,
+        )  # fmt: skip
+    )
+    wait_port(port)
+    wait_port(stream_port)
+    time.sleep(3)  # the worker connects to the broker
+
+    # 1. Baseline: plain docker run of the same image on the same input.
+    checkout = WORK / "input"
+    checkout.mkdir()
+    for i in range(20):
+        (checkout / f"{i}.txt").write_text(f"sample {i}\n")
+    baseline = []
+    for index in range(repeat):
+        output = WORK / f"out-{index}"
+        output.mkdir()
+        output.chmod(0o777)
+        started = time.perf_counter()
+        sh("docker", "run", "--rm", "--network", "none", "-v", f"{checkout}:/in:ro",
+           "-v", f"{output}:/out", f"127.0.0.1:{registry_port}/bench/model@{digest}",
+           "--input-path", "/in", "--output-path", "/out", "--epochs", "2")  # fmt: skip
+        baseline.append(time.perf_counter() - started)
+
+    # 1'. The same through the hub (cache off so each one really runs).
+    through_hub = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run = services.start_run(
+            user,
+            services.StartRequest(
+                dataset=dataset, publication=publication, input_paths=["images"],
+                parameters={"epochs": 2}, use_cache=False,
+            ),
+        )  # fmt: skip
+        while not (run := Run.objects.get(pk=run.pk)).is_final:
+            time.sleep(0.02)
+        through_hub.append(time.perf_counter() - started)
+        assert run.status == "succeeded", "\n".join(run.lines.values_list("text", flat=True))
+
+    # 2. Cached re-run through the REST API.
+    _, token = PersonalAccessToken.issue(user, "bench", ["write"])
+    choice = {"dataset": dataset.full_name, "module": model.full_name, "version": 1}
+    body = json.dumps({**choice, "input_paths": ["images"], "parameters": {"epochs": 2}}).encode()
+    cached = []
+    for _ in range(repeat):
+        request = urllib.request.Request(
+            f"{hub}/api/v1/runs/", data=body, method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)
+        cached.append(time.perf_counter() - started)
+        assert answer["cached"] and answer["status"] == "succeeded", answer
+
+    # 3. Metric value -> browser, over the run page's event stream.
+    live = services.start_run(
+        user,
+        services.StartRequest(dataset=dataset, publication=publication, parameters={"epochs": 9},
+                              use_cache=False),
+    )  # fmt: skip
+    Run.objects.filter(pk=live.pk).update(status="running", queue="nobody")
+    recorder = metrics.MetricRecorder(live)
+    sent: dict[int, float] = {}
+    sse_delays: list[float] = []
+    poll_delays: list[float] = []
+    count = 40
+    done = threading.Event()
+    opener = urllib.request.build_opener()
+    login = urllib.request.Request(f"{hub}/experiments/{live.pk}/metric-events/")
+
+    def listen() -> None:
+        with opener.open(login, timeout=120) as stream:
+            for raw in stream:
+                line = raw.decode().strip()
+                if line.startswith("data: ") and '"step"' in line:
+                    step = json.loads(line[6:])["step"]
+                    if step in sent:
+                        sse_delays.append(time.perf_counter() - sent[step])
+                if len(sse_delays) == count or done.is_set():
+                    return
+
+    def poll() -> None:
+        seen = set()
+        while not done.is_set():
+            url = f"{hub}/api/v1/runs/{live.pk}/metrics/history/?key=loss&page_size=5000"
+            with urllib.request.urlopen(url, timeout=30) as response:
+                for point in json.load(response)["results"]:
+                    if point["step"] in sent and point["step"] not in seen:
+                        seen.add(point["step"])
+                        poll_delays.append(time.perf_counter() - sent[point["step"]])
+            time.sleep(1.0)
+
+    listener, poller = threading.Thread(target=listen), threading.Thread(target=poll)
+    listener.start()
+    poller.start()
+    time.sleep(1.5)
+    for step in range(count):
+        sent[step] = time.perf_counter()
+        recorder.record([("loss", step, 1 / (step + 1))])
+        time.sleep(0.15)
+    listener.join(timeout=30)
+    time.sleep(1.5)
+    done.set()
+    poller.join(timeout=10)
+    Run.objects.filter(pk=live.pk).update(status="succeeded")
+
+    hub_median, base_median = statistics.median(through_hub), statistics.median(baseline)
+    print(f"plain docker run (baseline): median {base_median:.2f} s over {repeat}")
+    print(f"run through the hub:         median {hub_median:.2f} s over {repeat}")
+    print(f"overhead: {hub_median - base_median:.2f} s (target <= 1.5 s), "
+          f"ratio {hub_median / base_median:.2f}x")  # fmt: skip
+    print(f"cached re-run via the API:   median {statistics.median(cached) * 1000:.0f} ms "
+          f"(target < 500 ms)")  # fmt: skip
+    print(f"metric -> browser over SSE:  {describe(sse_delays)} ({len(sse_delays)} values, "
+          "target p50 < 1 s)")  # fmt: skip
+    if poll_delays:
+        print(f"baseline, API polled 1/s:    {describe(poll_delays)}")
+
+
+if __name__ == "__main__":
+    main()
