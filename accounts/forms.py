@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils import timezone
 
 from . import throttle
-from .models import TOKEN_SCOPES, User
+from .models import User
 
 
 class ThrottledLoginMixin:
@@ -46,6 +46,13 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Form templates render help text as HTML: spell the angle brackets out.
+        self.fields[
+            "username"
+        ].help_text = "Your namespace: your modules live at /&lt;username&gt;/&lt;module&gt;."
+
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].lower()
         if User.objects.filter(username=username).exists():
@@ -56,9 +63,13 @@ class SignupForm(UserCreationForm):
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(
-        choices=[(scope, scope) for scope in TOKEN_SCOPES],
+        choices=[
+            ("read", "read: clone, pull images and use the API read-only"),
+            ("write", "write: also push with git, upload and publish"),
+        ],
         widget=forms.CheckboxSelectMultiple,
-        initial=["read"],
+        label="Scope",
+        help_text="Choose explicitly: pushing with git needs write.",
     )
     expires_at = forms.DateTimeField(
         required=False,

@@ -290,7 +290,31 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MLReef module hub API",
-    "DESCRIPTION": "AI modules as git repositories: accounts, tokens, modules and their code.",
+    "DESCRIPTION": "AI modules as git repositories: accounts, tokens, modules and their code; "
+    "publishing a module's code as a numbered container image (a version) on a base "
+    "environment. Authenticate with a personal access token (Authorize button): "
+    "`Authorization: Bearer <token>`.",
+    "TAGS": [
+        {"name": "users", "description": "The signed-in user."},
+        {"name": "tokens", "description": "Personal access tokens (read or write scope)."},
+        {
+            "name": "modules",
+            "description": "AI modules and datasets: git repositories with metadata, their "
+            "branches, commits, files and collaborators. Publishing: POST "
+            "`modules/{namespace}/{slug}/publications/` builds the code at a revision into "
+            "a container image version (202, then follow its status and log); cancel stops "
+            "it. Published versions are immutable and pullable.",
+        },
+        {
+            "name": "base-environments",
+            "description": "The images modules are built on (Python version, CPU or GPU); a "
+            "publication names one. Administrators add them.",
+        },
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mlreef.api.add_summaries",
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

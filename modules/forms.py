@@ -18,7 +18,9 @@ class ModuleForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     kind = forms.ChoiceField(
         choices=Kind.choices,
-        help_text="A dataset holds data (large files go to Git LFS); the other kinds hold code.",
+        help_text="Model: trains or predicts. Data operation: turns data into other data. Data "
+        "visualization: draws charts from data. Dataset: holds data (large files go to Git LFS); "
+        "the other kinds hold code and can be published as images.",
     )
     data_types = forms.MultipleChoiceField(
         choices=DataType.choices,
@@ -27,7 +29,11 @@ class ModuleForm(forms.Form):
         help_text="For a module, the data it takes as input; for a dataset, the data it holds.",
     )
     visibility = forms.ChoiceField(
-        choices=Visibility.choices, widget=forms.RadioSelect, initial=Visibility.PUBLIC
+        choices=Visibility.choices,
+        widget=forms.RadioSelect,
+        initial=Visibility.PUBLIC,
+        help_text="Public: anyone can see, clone and pull it. Private: only you and the "
+        "collaborators you add; its images need a registry login.",
     )
 
 
@@ -63,7 +69,29 @@ class ModuleSettingsForm(ModuleForm):
                 "allow_force_push",
             )
         }
-        return cls(data=data, initial=initial)
+        form = cls(data=data, initial=initial)
+        branches = module.repository.branch_names()
+        if branches:
+            # A menu of the branches that exist (keeping the current value if it is not one).
+            names = (
+                branches
+                if module.default_branch in branches
+                else [module.default_branch, *branches]
+            )
+            form.fields["default_branch"].widget = forms.Select(choices=[(b, b) for b in names])
+            form.fields["publish_branch"].widget = forms.Select(
+                choices=[("", "— none —"), *[(b, b) for b in names]]
+            )
+        return form
+
+    GENERAL = ("name", "slug", "description", "kind", "data_types", "visibility", "default_branch")
+    PUBLISHING = ("publish_on_push", "publish_branch", "allow_force_push")
+
+    def general_fields(self):
+        return [self[name] for name in self.GENERAL]
+
+    def publishing_fields(self):
+        return [self[name] for name in self.PUBLISHING]
 
 
 class CollaboratorForm(forms.Form):

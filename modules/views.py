@@ -70,11 +70,16 @@ def module_view(need: str = "read"):
     return decorator
 
 
+def public_base_url(request: HttpRequest) -> str:
+    """PUBLIC_URL, or the address this request reached the hub at."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
 def module_context(request: HttpRequest, module: Module, ref: str | None = None) -> dict:
     repository = module.repository
     branches = repository.branch_names()
     ref = ref or request.GET.get("ref") or module.head_branch
-    public_url = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+    public_url = public_base_url(request)
     return {
         "module": module,
         "repository": repository,
@@ -99,7 +104,9 @@ def module_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created {module.full_name}.")
             return redirect(module)
-    return render(request, "modules/create.html", {"form": form})
+    return render(
+        request, "modules/create.html", {"form": form, "base_url": public_base_url(request)}
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -373,19 +380,21 @@ def module_settings(request: HttpRequest, module: Module) -> HttpResponse:
         services.remove_collaborator(module, request.POST.get("username", ""))
         messages.success(request, "Collaborator removed.")
         return redirect("module-settings", module.namespace, module.slug)
-    elif action == "delete":
+    delete_error = ""
+    if action == "delete":
         if request.POST.get("confirm") != module.slug:
-            messages.error(request, f"Type '{module.slug}' to confirm deletion.")
+            delete_error = f"Type '{module.slug}' to confirm deletion."
         else:
             services.delete_module(module)
             messages.success(request, f"Deleted {module.full_name}.")
             return redirect("library")
-    status = 400 if (form.errors or collaborator_form.errors) else 200
+    status = 400 if (form.errors or collaborator_form.errors or delete_error) else 200
     return render(
         request,
         "modules/settings.html",
         {
             **module_context(request, module),
+            "delete_error": delete_error,
             "form": form,
             "collaborator_form": collaborator_form,
             "collaborators": module.collaborators.select_related("user"),

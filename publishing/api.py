@@ -55,7 +55,12 @@ class PublicationListView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             publication = services.start_publication(
-                module, request.user, services.PublishRequest(**serializer.validated_data)
+                module,
+                request.user,
+                services.PublishRequest(
+                    **serializer.validated_data,
+                    hub_url=request.build_absolute_uri("/").rstrip("/"),
+                ),
             )
         except services.PublishError as error:
             raise exceptions.ValidationError({"detail": str(error)}) from None

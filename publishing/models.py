@@ -75,6 +75,8 @@ class Publication(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     base_environment = models.ForeignKey(BaseEnvironment, on_delete=models.PROTECT)
     builder = models.CharField(max_length=64)
+    # Where the hub was reached when the version was started: PUBLIC_URL, or the request's host.
+    hub_url = models.CharField(max_length=500, blank=True)
     image_reference = models.CharField(max_length=500, blank=True)
     image_digest = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

@@ -92,6 +92,8 @@ class PublishRequest:
     parameters_file: str = ""
     hidden_parameters: list[str] = field(default_factory=list)
     write_config: bool = True
+    # The address the hub was reached at (for the image's source label when PUBLIC_URL is unset).
+    hub_url: str = ""
 
     @classmethod
     def from_choices(cls, ref: str, choices: config.PublishChoices, **options) -> PublishRequest:
@@ -168,6 +170,7 @@ def start_publication(module: Module, user: User | None, request: PublishRequest
             parameter_visibility={name: False for name in request.hidden_parameters},
             base_environment=environment,
             builder=builder_path().rsplit(".", 1)[-1],
+            hub_url=settings.PUBLIC_URL or request.hub_url,
             published_by=user,
         )
         _append(
@@ -567,7 +570,7 @@ def _prepare_context(run: BuildRun, code: Path, parameters: list[dict]) -> Build
     tags = [image_registry.build_tag(publication.version)]
     target = image_registry.push_target(module)
     run.log.secrets.append(target.password)
-    public_url = settings.PUBLIC_URL or "http://127.0.0.1:8000"
+    public_url = publication.hub_url or settings.PUBLIC_URL or settings.HUB_URL
     labels = {
         "org.opencontainers.image.source": f"{public_url}{module.get_absolute_url()}",
         "org.opencontainers.image.revision": publication.commit_sha,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from mlreef.streams.links import redirect_to_stream
 from modules.models import Module
 from modules.repository import RepositoryError
-from modules.views import module_context, module_view
+from modules.views import module_context, module_view, public_base_url
 
 from . import services
 from .config import PublishChoices
@@ -45,11 +45,11 @@ def _wizard_state(request: HttpRequest, module: Module) -> dict:
     return request.session[key]
 
 
-def _request_from(state: dict) -> services.PublishRequest:
+def _request_from(state: dict, hub_url: str = "") -> services.PublishRequest:
     """The wizard's session state as a publish request."""
     names = [f.name for f in fields(PublishChoices)]
     return services.PublishRequest.from_choices(
-        state["ref"], PublishChoices(**{name: state[name] for name in names})
+        state["ref"], PublishChoices(**{name: state[name] for name in names}), hub_url=hub_url
     )
 
 
@@ -200,12 +200,21 @@ def _review_step(request, module, state, context) -> HttpResponse:
         if problems:
             messages.error(request, "Fix the problem shown below before publishing.")
             return redirect(_step_url(module, "parameters"))
+        branch_head = module.repository.branch_heads().get(state["ref"])
         try:
-            publication = services.start_publication(module, request.user, _request_from(state))
+            publication = services.start_publication(
+                module, request.user, _request_from(state, public_base_url(request))
+            )
         except services.PublishError as error:
             context["errors"].append(str(error))
         else:
             request.session.pop(f"publish-wizard-{module.pk}", None)
+            if branch_head and publication.commit_sha != branch_head:
+                messages.info(
+                    request,
+                    f"Publishing committed mlreef.yml to {publication.branch}: run git pull "
+                    "before your next push, or git will refuse it.",
+                )
             return redirect(publication)
     return render(
         request, "publishing/wizard.html", context, status=400 if context["errors"] else 200

@@ -191,3 +191,79 @@ def test_a_private_modules_commits_stay_private(client, people, private_module):
     assert client.get(f"/{private_module.full_name}/commit/{sha}/").status_code == 404
     client.force_login(people.reader)
     assert client.get(f"/{private_module.full_name}/commit/{sha}/").status_code == 200
+
+
+def test_the_create_page_shows_owner_url_and_explanations(client, people):
+    client.force_login(people.owner)
+    page = html.unescape(client.get("/new/").content.decode())
+    assert page.index('aria-label="Owner"') < page.index('name="name"')
+    assert "http://testserver/olivia/<name>/" in page and "js/create.js" in page
+    assert "Data visualization: draws charts" in page and "Private: only you and the" in page
+
+
+def test_sign_up_help_shows_the_url_pattern(client):
+    page = client.get("/accounts/signup/").content.decode()
+    assert "/&lt;username&gt;/&lt;module&gt;" in page
+
+
+def test_the_token_form_asks_for_a_scope(client, people):
+    client.force_login(people.owner)
+    page = client.get("/accounts/profile/").content.decode()
+    assert "pushing with git needs write" in page and " checked" not in page.split("scopes")[-1]
+    refused = client.post("/accounts/profile/", {"name": "laptop"})
+    assert refused.status_code == 400 and people.owner.tokens.count() == 0
+
+
+def test_settings_has_sections_a_branch_menu_and_errors_beside_their_form(
+    client, people, public_module
+):
+    commit(public_module, {"a.py": b"1"})
+    public_module.repository.commit_files("dev", {"b.py": b"2"}, "Dev", "O", "o@example.com")
+    client.force_login(people.owner)
+    url = f"/{public_module.full_name}/settings/"
+    page = client.get(url).content.decode()
+    for section in ('id="general"', 'id="collaborators"', 'id="publishing"', 'id="danger"'):
+        assert section in page
+    assert '<select name="default_branch"' in page and '<option value="dev">' in page
+    wrong = client.post(url, {"action": "delete", "confirm": "nope"}).content.decode()
+    danger = wrong[wrong.index('id="danger"') :]
+    assert "Type &#x27;public-net&#x27; to confirm deletion." in danger
+
+
+def test_pages_have_a_favicon(client):
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").content.decode()
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_publishing_tells_to_pull_after_committing_mlreef_yml(client, people, public_module):
+    commit(public_module, {"train.py": GOOD, "requirements.txt": b""})
+    client.force_login(people.owner)
+    url = f"/{public_module.full_name}/publish/"
+    walk_to_parameters(client, public_module)
+    client.post(url + "?step=parameters", {"name": ["input_path"], "visible": ["input_path"]})
+    client.post(url + "?step=environment", {"base_environment": "python-3.11"})
+    started = client.post(url + "?step=review", follow=True).content.decode()
+    assert "run git pull before your next push" in started
+    assert public_module.repository.read_file("master", "mlreef.yml")
+
+
+@pytest.mark.parametrize(
+    ("public_url", "expected"), [("", "http://testserver"), ("https://hub.example.com", None)]
+)
+def test_the_image_source_label_uses_the_address_the_hub_was_reached_at(
+    client, settings, people, public_module, public_url, expected
+):
+    settings.PUBLIC_URL = public_url
+    commit(public_module, {"train.py": GOOD, "requirements.txt": b""})
+    client.force_login(people.owner)
+    response = client.post(
+        f"/api/v1/modules/{public_module.full_name}/publications/",
+        {"entrypoint": "train.py", "base_environment": "python-3.11"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    publication = Publication.objects.get()
+    services.run_publication(publication.pk)
+    labels = FakeBuilder.requests[-1].labels
+    source = f"{expected or public_url}/{public_module.full_name}/"
+    assert labels["org.opencontainers.image.source"] == source

@@ -215,7 +215,7 @@ def test_settings_rename_keeps_old_urls_and_delete_removes_repo(
     )
     path = public_module.repository_path
     wrong = client.post("/olivia/renamed/settings/", {"action": "delete", "confirm": "nope"})
-    assert wrong.status_code == 200 and Module.objects.exists()
+    assert wrong.status_code == 400 and Module.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/olivia/renamed/settings/", {"action": "delete", "confirm": "renamed"})
     assert not Module.objects.exists() and not path.exists()
