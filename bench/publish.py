@@ -1,22 +1,33 @@
-"""Benchmark publishing against plain `docker build` + `docker push`, in one run.
+"""Benchmark publishing: daemonless builder vs Docker builder vs plain docker build + push.
 
-Publishes a reference module cold (its dependency layer not cached) and again after a
-code-only change, through the platform's publication service and Docker builder (the same code
-the Celery task runs, called in-process). Then builds and pushes the same code with plain
-`docker build` + `docker push` and the Dockerfile people usually write (copy the code, then
-pip install), cold and after the same code-only change. Prints the times and the ratios.
+One reference module (the model template + numpy), three contenders, three situations, the
+contenders interleaved within each situation (their order rotates every round), all in one run:
 
-Needs a Docker engine (DOCKER_HOST), the base image mlreef/python:3.11 (see .ci/run) and
-Debian's docker-registry; it starts its own registry and uses a throw-away DATA_DIR.
+- cold: new module, requirements never seen (a unique comment), empty build cache
+- warm deps: new module (new image repository), the requirements of an earlier cold run
+- code-only: the cold module again after a one-line code change
 
-    python bench/publish.py
+Contenders: the hub's daemonless builder and Docker builder, each through the publication service
+(the same code the Celery task runs, called in-process: "button to published"); and plain
+``docker build`` + ``docker push`` of a best-practice Dockerfile (requirements installed in a
+layer before the code is copied). Every registry starts holding the base image, so nobody is
+timed for pushing the base. Prints the table, the build+push share of each hub publication
+(from the log's state marks) and the ratios against plain docker.
+
+Needs a Docker engine (DOCKER_HOST), the base image mlreef/python:3.11 and its root file system
+(/var/cache/mlreef/rootfs-bookworm, see .ci/run), Debian's docker-registry and access to the
+package index. Starts its own registries and uses a throw-away DATA_DIR.
+
+    python bench/publish.py [--rounds 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +42,10 @@ os.environ["DATA_DIR"] = str(WORK / "data")
 os.environ.pop("DATABASE_URL", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
 BASE_IMAGE = "mlreef/python:3.11"
+ROOTFS = Path(os.environ.get("MLREEF_BENCH_ROOTFS", "/var/cache/mlreef/rootfs-bookworm"))
 REQUIREMENT = "numpy==2.1.3"
+CONTENDERS = ["daemonless", "docker builder", "plain docker"]
+SITUATIONS = ["cold", "warm deps", "code-only"]
 
 
 def free_port() -> int:
@@ -67,42 +81,53 @@ def run(*command: str, cwd: Path | None = None) -> None:
     )
 
 
+def seed_engine_base(registry: str) -> None:
+    """Push the engine's base image, so Docker pushes find its layer already there."""
+    run("docker", "tag", BASE_IMAGE, f"{registry}/{BASE_IMAGE}")
+    run("docker", "push", "-q", f"{registry}/{BASE_IMAGE}")
+    run("docker", "rmi", f"{registry}/{BASE_IMAGE}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    rounds = parser.parse_args().rounds
     if shutil.which("docker-registry") is None:
         raise SystemExit("needs Debian's docker-registry")
-    # Each side gets an empty registry of its own: neither finds the other's base layer there.
-    registry_process, registry_host = start_registry("hub-registry")
-    plain_registry_process, plain_registry_host = start_registry("plain-registry")
-    os.environ["REGISTRY_URL"] = registry_host
+    if not (ROOTFS / "usr" / "bin" / "python3").exists():
+        raise SystemExit(f"needs the base root file system at {ROOTFS}")
+    hub_process, hub_registry = start_registry("hub-registry")
+    plain_process, plain_registry = start_registry("plain-registry")
+    os.environ["REGISTRY_URL"] = hub_registry
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     from accounts.models import User
     from modules import services as module_services
     from modules.file_templates import TEMPLATES
     from publishing import services
+    from publishing.builders.daemonless.base_image import import_rootfs
+    from publishing.builders.daemonless.builder import registry_client
     from publishing.models import BaseEnvironment, Status
 
     call_command("migrate", verbosity=0)
+    client = registry_client()
+    import_rootfs(ROOTFS, BASE_IMAGE, client, lambda *args, **kwargs: None)
+    client.close()
+    seed_engine_base(hub_registry)
+    seed_engine_base(plain_registry)
     user = User.objects.create_user("bench", "bench@example.com", "bench-password-1")
-    module = module_services.create_module(user, name="Bench", kind="model", data_types=["image"])
     BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
     train = TEMPLATES["model"].render()
-    # A unique comment makes the dependency layer new to the engine: a cold publish.
-    requirements = f"# bench {uuid.uuid4()}\n{REQUIREMENT}\n"
-    module.repository.commit_files(
-        "master",
-        {"train.py": train.encode(), "requirements.txt": requirements.encode()},
-        "Reference module",
-        "bench",
-        "bench@example.com",
-    )
+    times: dict[tuple[str, str], list[float]] = {}
+    build_push: dict[tuple[str, str], list[float]] = {}
 
-    stage_times: list[str] = []
-
-    def publish() -> float:
+    def hub_publish(builder: str, module, cache: Path) -> tuple[float, float]:
+        settings.IMAGE_BUILDER = builder
+        settings.BUILD_CACHE_DIR = cache
         started = time.perf_counter()
         publication = services.start_publication(
             module,
@@ -112,68 +137,119 @@ def main() -> None:
             ),
         )
         services.run_publication(publication.pk)
+        elapsed = time.perf_counter() - started
         publication.refresh_from_db()
         if publication.status != Status.PUBLISHED:
-            raise SystemExit(f"publication failed: {publication.failure_reason}")
+            raise SystemExit(f"{builder} publication failed: {publication.failure_reason}")
         marks = {
             line.text.strip("= "): line.created_at
             for line in publication.lines.all()
             if line.text.startswith("== ")
         }
-        order = ["cloning", "parsing", "building", "pushing", "published"]
-        stage_times.append(
-            ", ".join(
-                f"{a} {(marks[b] - marks[a]).total_seconds():.2f} s"
-                for a, b in zip(order, order[1:], strict=False)
-            )
+        return elapsed, (marks["published"] - marks["building"]).total_seconds()
+
+    def new_module(requirements: str, tag: str):
+        module = module_services.create_module(
+            user, name=f"Bench {tag}", slug=f"bench-{tag}", kind="model", data_types=["image"]
         )
-        return time.perf_counter() - started
+        module.repository.commit_files(
+            "master",
+            {"train.py": train.encode(), "requirements.txt": requirements.encode()},
+            "Reference module",
+            "bench",
+            "bench@example.com",
+        )
+        return module
 
-    hub_cold = publish()
-    module.repository.commit_files(
-        "master",
-        {"train.py": (train + "\n# v2\n").encode()},
-        "Code-only change",
-        "bench",
-        "bench@example.com",
-    )
-    hub_warm = publish()
-
-    # Plain docker build + push of the same code, with the usual single-COPY Dockerfile.
-    context = WORK / "plain"
-    plain_requirements = f"# plain {uuid.uuid4()}\n{REQUIREMENT}\n"
-    context.mkdir()
-    (context / "train.py").write_text(train)
-    (context / "requirements.txt").write_text(plain_requirements)
-    shutil.copyfile("/etc/ssl/certs/ca-certificates.crt", context / "ca.crt")
-    (context / "Dockerfile").write_text(
-        f"FROM {BASE_IMAGE}\nRUN python3 -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH "
-        "PIP_CERT=/app/ca.crt\nCOPY . /app\nWORKDIR /app\n"
-        'RUN pip install -r requirements.txt\nENTRYPOINT ["python", "/app/train.py"]\n'
-    )
-    image = f"{plain_registry_host}/bench/plain"
-
-    def plain(tag: str) -> float:
+    def plain(context: Path, requirements: str, image: str, code_change: bool) -> float:
+        if not context.exists():
+            context.mkdir(parents=True)
+            shutil.copyfile("/etc/ssl/certs/ca-certificates.crt", context / "ca.crt")
+            (context / "requirements.txt").write_text(requirements)
+            (context / "train.py").write_text(train)
+            (context / "Dockerfile").write_text(
+                f"FROM {BASE_IMAGE}\n"
+                "ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1 "
+                "PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CERT=/opt/ca.crt\n"
+                "RUN python3 -m venv /opt/venv\nCOPY ca.crt /opt/ca.crt\n"
+                "COPY requirements.txt /opt/requirements.txt\n"
+                "RUN pip install -r /opt/requirements.txt\n"
+                'COPY . /app\nWORKDIR /app\nENTRYPOINT ["python", "/app/train.py"]\n'
+            )
+        if code_change:
+            (context / "train.py").write_text(train + f"\n# {uuid.uuid4()}\n")
         started = time.perf_counter()
-        run("docker", "build", "--network", "host", "-q", "-t", f"{image}:{tag}", ".", cwd=context)
-        run("docker", "push", "-q", f"{image}:{tag}")
+        run("docker", "build", "--network", "host", "-q", "-t", image, ".", cwd=context)
+        run("docker", "push", "-q", image)
         return time.perf_counter() - started
 
-    plain_cold = plain("1")
-    (context / "train.py").write_text(train + "\n# v2\n")
-    plain_warm = plain("2")
+    plain_images: list[str] = []
+    for round_number in range(rounds):
+        order = CONTENDERS[round_number % 3 :] + CONTENDERS[: round_number % 3]
+        requirements = {c: f"# bench {uuid.uuid4()}\n{REQUIREMENT}\n" for c in CONTENDERS}
+        caches = {c: WORK / f"cache-{round_number}-{i}" for i, c in enumerate(CONTENDERS)}
+        cold_modules: dict[str, object] = {}
+        for situation in SITUATIONS:
+            for contender in order:
+                key = f"r{round_number}-{contender.split()[0]}"
+                if contender == "plain docker":
+                    name = {"cold": "cold", "warm deps": "warm", "code-only": "cold"}[situation]
+                    image = f"{plain_registry}/bench/{key}-{name}:{situation.split()[0]}"
+                    plain_images.append(image)
+                    elapsed = plain(
+                        WORK / "plain" / f"{key}-{name}",
+                        requirements[contender],
+                        image,
+                        code_change=situation == "code-only",
+                    )
+                    shared = None
+                else:
+                    builder = "auto" if contender == "daemonless" else "docker"
+                    if situation == "cold":
+                        module = cold_modules[contender] = new_module(
+                            requirements[contender], f"{key}-cold"
+                        )
+                    elif situation == "warm deps":
+                        module = new_module(requirements[contender], f"{key}-warm")
+                    else:
+                        module = cold_modules[contender]
+                        module.repository.commit_files(
+                            "master",
+                            {"train.py": (train + f"\n# {uuid.uuid4()}\n").encode()},
+                            "Code-only change",
+                            "bench",
+                            "bench@example.com",
+                        )
+                    elapsed, shared = hub_publish(builder, module, caches[contender])
+                times.setdefault((contender, situation), []).append(elapsed)
+                if shared is not None:
+                    build_push.setdefault((contender, situation), []).append(shared)
+                print(
+                    f"round {round_number + 1} {situation:9} {contender:15} {elapsed:7.2f} s",
+                    flush=True,
+                )
 
-    print(f"reference module: model template + {REQUIREMENT}, base {BASE_IMAGE}")
-    print(f"  hub publish, cold                   {hub_cold:7.2f} s   ({stage_times[0]})")
-    print(f"  hub publish, code-only change       {hub_warm:7.2f} s   ({stage_times[1]})")
-    print(f"  docker build + push, cold           {plain_cold:7.2f} s")
-    print(f"  docker build + push, code change    {plain_warm:7.2f} s")
-    print(f"  cold ratio (docker / hub)           {plain_cold / hub_cold:7.2f}x")
-    print(f"  republish ratio (docker / hub)      {plain_warm / hub_warm:7.2f}x")
-    registry_process.terminate()
-    plain_registry_process.terminate()
-    for tag in ("1", "2"):
-        subprocess.run(["docker", "rmi", "-f", f"{image}:{tag}"], capture_output=True)
+    print()
+    print(f"reference module: model template + {REQUIREMENT}, base {BASE_IMAGE}, {rounds} rounds")
+    print("median seconds, button (or command) to published; build+push share in brackets")
+    print(f"{'situation':11}" + "".join(f"{c:>24}" for c in CONTENDERS))
+    for situation in SITUATIONS:
+        cells = []
+        for contender in CONTENDERS:
+            value = statistics.median(times[(contender, situation)])
+            inner = build_push.get((contender, situation))
+            extra = f" ({statistics.median(inner):.2f})" if inner else ""
+            cells.append(f"{value:.2f}{extra}")
+        print(f"{situation:11}" + "".join(f"{cell:>24}" for cell in cells))
+    print("ratio plain docker / contender (above 1: faster than plain docker)")
+    for situation in SITUATIONS:
+        baseline = statistics.median(times[("plain docker", situation)])
+        cells = [f"{baseline / statistics.median(times[(c, situation)]):.2f}x" for c in CONTENDERS]
+        print(f"{situation:11}" + "".join(f"{cell:>24}" for cell in cells))
+    hub_process.terminate()
+    plain_process.terminate()
+    for image in plain_images:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
     shutil.rmtree(WORK, ignore_errors=True)
 
 

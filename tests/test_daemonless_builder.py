@@ -287,3 +287,29 @@ def test_a_base_from_another_registry_is_copied_in_once(daemonless, module, tmp_
     assert second.status == Status.PUBLISHED, log_text(second)
     assert "Copying the base image" not in log_text(second)
     assert second.image_digest == first.image_digest
+
+
+def test_builders_are_chosen_by_name_or_dotted_path(settings):
+    from publishing.builders import builder_path
+
+    settings.IMAGE_BUILDER = "auto"
+    assert builder_path() == "publishing.builders.daemonless.DaemonlessBuilder"
+    settings.IMAGE_BUILDER = "docker"
+    assert builder_path() == "publishing.builders.docker.DockerBuilder"
+    settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
+    assert builder_path() == "tests.fakes.FakeBuilder"
+
+
+def test_folders_of_killed_builds_are_swept_at_worker_start(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = tmp_path / f"{services.BUILD_FOLDER_PREFIX}{dead.pid}-abc"
+    running = tmp_path / f"{services.BUILD_FOLDER_PREFIX}{os.getpid()}-def"
+    for folder in (left, running):
+        (folder / "context").mkdir(parents=True)
+    assert services.sweep_build_folders() == 1
+    assert not left.exists() and running.exists()

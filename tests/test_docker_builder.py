@@ -112,6 +112,7 @@ def test_it_installs_wheels_fetched_by_the_worker_with_no_network_in_the_build(
         r"Step \d+/\d+ : RUN set -e; cd /opt/mlreef/wheelhouse.*\n(.*)\n", second_log
     )
     assert after_pip_step and "Using cache" in after_pip_step.group(1)
+    assert "Wheels reused from the cache (pip not run)" in second_log
 
 
 def test_a_build_step_cannot_connect_to_the_host(docker_builder, listener, tmp_path):

@@ -35,7 +35,7 @@ class DockerBuilder(ImageBuilder):
         # The worker fetches wheels (never sdists) on the network; the build itself has none,
         # so no package code and no RUN step can reach the registry, databases or metadata.
         with tempfile.TemporaryDirectory(prefix="pip-", dir=request.context_dir) as tmp:
-            dependencies.download_wheels(
+            dependencies.cached_wheelhouse(
                 request.context_dir / "code",
                 request.requirements_path,
                 dependencies.Target(request.python_version or "3", "amd64"),

@@ -117,7 +117,8 @@ class RegistryClient:
         timeout: float = 60,
         verify: bool | str = True,
     ) -> None:
-        self.registry = registry
+        # ``host:port`` (what image references start with); the URL keeps any given scheme.
+        self.registry = registry.split("://", 1)[-1].rstrip("/")
         self.url = base_url(registry)
         self.username = username
         self.password = password

@@ -199,6 +199,32 @@ def download_wheels(
     _run_pip(["download", "--dest", str(wheelhouse)], code_dir, requirements, target, workdir, log)
 
 
+def cached_wheelhouse(
+    code_dir: Path,
+    requirements_path: str,
+    target: Target,
+    wheelhouse: Path,
+    workdir: Path,
+    log: LogFunction,
+) -> None:
+    """``download_wheels`` through a per-worker cache keyed like the dependency layer."""
+    requirements = (code_dir / requirements_path).read_bytes()
+    key = cache_key(requirements, "wheelhouse", target)
+    cached = Path(settings.BUILD_CACHE_DIR) / "wheelhouses" / key
+    if cached.is_dir():
+        shutil.copytree(cached, wheelhouse)
+        log("Wheels reused from the cache (pip not run)")
+        return
+    download_wheels(code_dir, requirements_path, target, wheelhouse, workdir, log)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cached.parent / f".{key}.{os.getpid()}.tmp"
+    shutil.copytree(wheelhouse, temporary)
+    try:
+        os.rename(temporary, cached)  # a concurrent build may have put the same wheels first
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
 def _run_pip(
     verb: list[str],
     code_dir: Path,
