@@ -82,7 +82,7 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
             if request.method == "GET"
             else HttpResponseRedirect(target, status=308)
         )
-    max_input = None
+    quota_room = None
     if service == "git-receive-pack" and settings.STORAGE_QUOTA:
         usage = quota.usage(module.owner)
         if not usage.remaining:
@@ -91,8 +91,8 @@ def git_http(request: HttpRequest, namespace: str, slug: str, git_path: str) -> 
                 f"Storage quota exceeded: namespace '{module.namespace}' uses "
                 f"{quota.human_size(usage.total)} of {quota.human_size(usage.limit)}.",
             )
-        max_input = usage.remaining
-    return _run_backend(request, module, git_path, caller.user, max_input)
+        quota_room = usage.remaining
+    return _run_backend(request, module, git_path, caller.user, quota_room)
 
 
 HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
@@ -119,12 +119,6 @@ _PUSH_CONFIG = {
 }
 
 
-def _max_push(quota_room: int | None) -> int:
-    """The largest pack accepted: MAX_PUSH_SIZE, or less when the storage quota has less room."""
-    limits = [limit for limit in (settings.MAX_PUSH_SIZE, quota_room) if limit]
-    return min(limits) if limits else 0
-
-
 def _hook_env(module: Module, user) -> dict[str, str]:
     """What the pre-receive hook needs to know; the push size limit is git's own."""
     may_rewrite = module.allow_force_push or module.can_admin(user)
@@ -138,7 +132,7 @@ def _hook_env(module: Module, user) -> dict[str, str]:
 
 
 def _backend_env(
-    request: HttpRequest, module: Module, git_path: str, user, max_input: int | None = None
+    request: HttpRequest, module: Module, git_path: str, user, quota_room: int | None = None
 ) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -152,9 +146,13 @@ def _backend_env(
         "CONTENT_TYPE": request.META.get("CONTENT_TYPE", ""),
         "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
         "REMOTE_USER": user.username if user else "",
-        **_git_config({**_PUSH_CONFIG, "receive.maxInputSize": str(_max_push(max_input))}),
+        **_git_config({**_PUSH_CONFIG, "receive.maxInputSize": str(settings.MAX_PUSH_SIZE)}),
         **_hook_env(module, user),
     }
+    if quota_room is not None:
+        # The storage quota's room: the pre-receive hook weighs the quarantined objects.
+        env["MLREEF_QUOTA_ROOM"] = str(quota_room)
+        env["MLREEF_NAMESPACE"] = module.namespace
     if user is not None:
         env["GIT_COMMITTER_NAME"] = user.username
         env["GIT_COMMITTER_EMAIL"] = user.commit_email
@@ -192,7 +190,7 @@ def _announce_push(module: Module, user, heads_before: dict[str, str]) -> None:
 
 
 def _run_backend(
-    request: HttpRequest, module: Module, git_path: str, user, max_input: int | None = None
+    request: HttpRequest, module: Module, git_path: str, user, quota_room: int | None = None
 ) -> HttpResponse:
     is_push = git_path == "git-receive-pack"
     heads_before = module.repository.branch_heads() if is_push else {}
@@ -200,7 +198,7 @@ def _run_backend(
         [settings.GIT_BINARY, "http-backend"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=_backend_env(request, module, git_path, user, max_input),
+        env=_backend_env(request, module, git_path, user, quota_room),
     )
     assert process.stdin is not None and process.stdout is not None
     pump = None

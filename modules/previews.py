@@ -113,16 +113,20 @@ def thumbnail(content: FileContent, size_name: str = "small") -> Path:
         return target
     if content.size > MAX_THUMBNAIL_SOURCE:
         raise PreviewError("The image is too large for a thumbnail.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(handle)
+    temp = Path(temp_name)
     try:
         with content.open(MAX_THUMBNAIL_SOURCE) as source, Image.open(source) as image:
             image = ImageOps.exif_transpose(image)
             image.thumbnail((pixels, pixels))
             if image.mode not in ("RGB", "RGBA", "L", "LA"):
                 image = image.convert("RGBA")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as out:
-                image.save(out, format="PNG")
+            image.save(temp, format="PNG")
+        os.replace(temp, target)  # atomic: a concurrent request sees a whole file or none
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as error:
         raise PreviewError(f"Not a readable image: {error}") from None
-    os.replace(out.name, target)  # atomic: a concurrent request sees a whole file or none
+    finally:
+        temp.unlink(missing_ok=True)
     return target

@@ -142,6 +142,7 @@ def test_a_folder_of_images_shows_a_grid_of_cached_thumbnails(client, people, da
     # not an image, a bad size, a broken image: 4xx with the reason, never a 500
     upload(client, dataset, {"broken.png": b"not a png"})
     assert client.get(f"/{dataset.full_name}/thumbnail/?path=broken.png").status_code == 415
+    assert list((settings.DATA_DIR / "thumbnails").rglob("*.tmp")) == []
     assert (
         client.get(f"/{dataset.full_name}/thumbnail/?path=images/red.png&size=x").status_code == 400
     )

@@ -3,7 +3,9 @@
 git runs it with the pushed objects in quarantine and the updates on stdin. It refuses:
 files larger than MLREEF_MAX_FILE_SIZE, path components longer than 255 bytes (no file system
 can check them out), and, unless MLREEF_MAY_REWRITE is "1", deleting or rewriting
-(non-fast-forward) the branch named by MLREEF_PROTECTED_BRANCH. Every refusal is printed, so
+(non-fast-forward) the branch named by MLREEF_PROTECTED_BRANCH, and pushes whose objects
+would take the namespace past its storage quota (MLREEF_QUOTA_ROOM bytes left, measured on
+the quarantined objects). Every refusal is printed, so
 git shows the pusher all of them at once as "remote: ..." lines.
 """
 
@@ -72,6 +74,32 @@ def object_problems(new_tips: list[str]) -> list[str]:
     return problems
 
 
+def directory_size(path: str) -> int:
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
+def quota_problems() -> list[str]:
+    room = os.environ.get("MLREEF_QUOTA_ROOM", "")
+    quarantine = os.environ.get("GIT_QUARANTINE_PATH", "")
+    if not room.isdigit() or not quarantine:
+        return []
+    incoming = directory_size(quarantine)
+    if incoming <= int(room):
+        return []
+    namespace = os.environ.get("MLREEF_NAMESPACE", "")
+    return [
+        f"Storage quota exceeded: namespace '{namespace}' has {int(room)} bytes left and this "
+        f"push adds {incoming} bytes. Delete data or ask an administrator for more space."
+    ]
+
+
 def main() -> int:
     problems: list[str] = []
     tips = []
@@ -81,6 +109,7 @@ def main() -> int:
         if new and new != ZERO:
             tips.append(new)
     problems += object_problems(tips)
+    problems += quota_problems()
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0

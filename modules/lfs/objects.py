@@ -53,9 +53,11 @@ def referenced_oids(module: Module, oids: list[str]) -> set[str]:
 
 def add_reference(module: Module, oid: str, size: int) -> LfsObject:
     """Record that ``module`` references the stored object (idempotent, safe under races)."""
-    path = lfs_store().path(oid)
     # A fresh mtime keeps lfs_gc away from an object that just found a new user.
-    os.utime(path)
+    try:
+        os.utime(lfs_store().path(oid))
+    except FileNotFoundError:
+        raise BlobError("The object vanished while it was stored; upload it again.") from None
     try:
         with transaction.atomic():
             obj, _ = LfsObject.objects.get_or_create(oid=oid, defaults={"size": size})
