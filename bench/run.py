@@ -214,7 +214,8 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
         baseline.append(time.perf_counter() - started)
 
     # 1'. The same through the hub (cache off so each one really runs).
-    through_hub = []
+    through_hub: list[float] = []
+    stages: list[list[float]] = []
     for _ in range(repeat):
         started = time.perf_counter()
         run = services.start_run(
@@ -228,6 +229,15 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
             time.sleep(0.02)
         through_hub.append(time.perf_counter() - started)
         assert run.status == "succeeded", "\n".join(run.lines.values_list("text", flat=True))
+        marks = {line.text.strip("= "): line.created_at for line in run.lines.all()}
+        stages.append(
+            [
+                (run.started_at - run.created_at).total_seconds(),  # waiting in the queue
+                (marks["running"] - marks["preparing"]).total_seconds(),  # fetch data, image
+                (marks["collecting"] - marks["running"]).total_seconds(),  # the container
+                (marks["succeeded"] - marks["collecting"]).total_seconds(),  # upload outputs
+            ]
+        )
 
     # 2. Cached re-run through the REST API.
     _, token = PersonalAccessToken.issue(user, "bench", ["write"])
@@ -302,6 +312,11 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
     print(f"run through the hub:         median {hub_median:.2f} s over {repeat}")
     print(f"overhead: {hub_median - base_median:.2f} s (target <= 1.5 s), "
           f"ratio {hub_median / base_median:.2f}x")  # fmt: skip
+    queue, prepare, container, collect = (
+        statistics.median(column) for column in zip(*stages, strict=True)
+    )
+    print(f"  of which: queue {queue:.2f} s, fetch + image {prepare:.2f} s, container "
+          f"{container:.2f} s, outputs {collect:.2f} s")  # fmt: skip
     print(f"cached re-run via the API:   median {statistics.median(cached) * 1000:.0f} ms "
           f"(target < 500 ms)")  # fmt: skip
     print(f"metric -> browser over SSE:  {describe(sse_delays)} ({len(sse_delays)} values, "

@@ -254,6 +254,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Broadcast (remote control) messages; kombu would otherwise write ./control.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # A folder listing is cheap: look ten times a second, so a queued run or build starts
+        # promptly (kombu's default waits up to a second; Redis pushes instead).
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
