@@ -251,7 +251,7 @@ def test_the_api_starts_lists_and_refuses_with_the_parameter_named(client, peopl
     assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
 
 
-def test_only_the_runs_worker_uploads_artifacts(client, people, dataset):
+def test_only_the_runs_worker_uploads_artifacts(client, people, dataset, settings):
     run = start(people, dataset, publish(people))
     Run.objects.filter(pk=run.pk).update(status=Status.COLLECTING)
     _, personal = PersonalAccessToken.issue(people.owner, "ci", ["write"])
@@ -265,6 +265,10 @@ def test_only_the_runs_worker_uploads_artifacts(client, people, dataset):
     response = client.put(url, b"abc", content_type="application/octet-stream",
                           HTTP_AUTHORIZATION=f"Bearer {mine}")  # fmt: skip
     assert response.status_code == 201 and response.json()["size"] == 3
+    settings.RUN_ARTIFACT_LIMIT = 5  # bytes per run: 3 are kept, 3 more do not fit
+    too_big = client.put(url + ".2", b"def", content_type="application/octet-stream",
+                         HTTP_AUTHORIZATION=f"Bearer {mine}")  # fmt: skip
+    assert too_big.status_code == 413 and run.artifacts.count() == 1
     download = client.get(url, HTTP_AUTHORIZATION=f"Bearer {personal}")
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"abc"
     assert client.get("/api/v1/schema/").content.count(b"/api/v1/runs/") >= 5

@@ -32,6 +32,7 @@ class ContainerSpec:
     memory_mb: int
     name: str
     labels: dict[str, str] = field(default_factory=dict)
+    gpus: bool = False  # all of the worker's GPUs (GPU workers take RUN_GPU_QUEUE)
 
 
 @dataclass

@@ -95,6 +95,7 @@ class DockerRunner(Runner):
     def __init__(self) -> None:
         import docker
 
+        self._docker = docker
         try:
             self.client = docker.APIClient(base_url=settings.DOCKER_HOST, timeout=120)
             self.client.ping()
@@ -141,6 +142,11 @@ class DockerRunner(Runner):
             pids_limit=512,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
+            device_requests=(
+                [self._docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+                if spec.gpus
+                else None
+            ),
         )
         try:
             container = self.client.create_container(

@@ -49,9 +49,9 @@ class RunJob:
 
 
 def execute_run(run_id: int) -> None:
-    run = Run.objects.select_related("dataset__owner", "module__owner", "publication").get(
-        pk=run_id
-    )
+    run = Run.objects.select_related(
+        "dataset__owner", "module__owner", "publication__base_environment"
+    ).get(pk=run_id)
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=Status.QUEUED, started_at__isnull=True).update(
         status=Status.PREPARING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
@@ -103,6 +103,7 @@ def _perform(job: RunJob) -> None:
             memory_mb=run.memory_limit_mb,
             name=name,
             labels={"ai.mlreef.run": str(run.pk)},
+            gpus=run.publication.base_environment.accelerator == "gpu",
         )
     )
     try:
