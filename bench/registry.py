@@ -77,7 +77,15 @@ def start_hub() -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     log = open(WORK / "gunicorn.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py", "--access-logfile", ""],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "mlreef/gunicorn_conf.py",
+            "--access-logfile",
+            "/dev/null",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -101,7 +109,7 @@ def docker(*args: str, stdin: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-def build_image(layers: int, layer_mb: int) -> str:
+def build_image(layers: int, layer_mb: int, round_number: int) -> str:
     context = WORK / "context"
     context.mkdir()
     lines = ["FROM scratch"]
@@ -113,7 +121,7 @@ def build_image(layers: int, layer_mb: int) -> str:
                 handle.write(os.urandom(1024 * 1024))
         lines.append(f"COPY layer{index}/ /layer{index}/")
     (context / "Dockerfile").write_text("\n".join(lines) + "\n")
-    tag = f"mlreef-bench/registry:{os.getpid()}"
+    tag = f"mlreef-bench/registry:{os.getpid()}-{round_number}"
     docker("build", "-q", "-t", tag, str(context))
     shutil.rmtree(context)
     return tag
@@ -171,6 +179,24 @@ def upload_gib(hub: str, name: str, auth: tuple[str, str], pid: int) -> tuple[in
         for _ in range(size // len(block)):
             yield block
 
+    class Sized:
+        """The same bytes as a file-like object of known length: sent with Content-Length."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def __len__(self) -> int:
+            return size - self.sent
+
+        def read(self, amount: int = -1) -> bytes:
+            if self.sent >= size:
+                return b""
+            start = self.sent % len(block)
+            want = min(len(block) - start, size - self.sent, amount if amount > 0 else size)
+            chunk = block[start : start + want]
+            self.sent += len(chunk)
+            return chunk
+
     token = requests.get(
         f"http://{hub}/v2/token",
         params={"service": "mlreef-registry", "scope": f"repository:{name}:pull,push"},
@@ -197,8 +223,8 @@ def upload_gib(hub: str, name: str, auth: tuple[str, str], pid: int) -> tuple[in
             done = requests.post(
                 f"http://{hub}/v2/{name}/blobs/uploads/",
                 params={"digest": expected},
-                data=body(),
-                headers={**headers, "Content-Length": str(size)},
+                data=Sized(),
+                headers=headers,
             )
         sampler.running = False
         sampler.join()
@@ -236,17 +262,22 @@ def main() -> None:
     local = ""
     try:
         docker("login", hub, "-u", admin.username, "--password-stdin", stdin=PASSWORD)
-        print(f"Building a {options.layers} x {options.layer_mb} MB image ...", flush=True)
-        local = build_image(options.layers, options.layer_mb)
         times: dict[str, list[tuple[float, float]]] = {"hub": [], "distribution": []}
+        sides = [("hub", hub), ("distribution", distribution)]
         for round_number in range(options.rounds):
-            for side, host in (("hub", hub), ("distribution", distribution)):
+            # Fresh random layers each round, so no registry already holds them (the engine
+            # would otherwise skip or mount them); the order alternates between rounds.
+            print(f"Building a {options.layers} x {options.layer_mb} MB image ...", flush=True)
+            local = build_image(options.layers, options.layer_mb, round_number)
+            for side, host in sides if round_number % 2 == 0 else sides[::-1]:
                 target = f"{host}/{module.full_name}:r{round_number}"
                 push, pull = push_pull(local, target)
                 times[side].append((push, pull))
                 print(
                     f"  round {round_number + 1} {side:>12}: push {push:6.1f} s  pull {pull:6.1f} s"
                 )
+            subprocess.run(["docker", "rmi", "-f", local], capture_output=True)
+            local = ""
         hub_push = statistics.median(p for p, _ in times["hub"])
         hub_pull = statistics.median(p for _, p in times["hub"])
         dist_push = statistics.median(p for p, _ in times["distribution"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import os
 import secrets
 import tempfile
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.core import signing
 
 ALGORITHM = "ES256"
 
@@ -135,3 +137,41 @@ def verify(token: str) -> dict:
         raise InvalidRegistryToken("The registry token has expired; log in again.") from None
     except jwt.InvalidTokenError as error:
         raise InvalidRegistryToken(f"Invalid registry token: {error}") from None
+
+
+# -- refresh tokens (docker login's "identity token") ----------------------------------------
+# ``docker login`` asks for an offline token once; afterwards the engine trades it for access
+# tokens, so a pull costs no password hash. It names the user and how they logged in: a
+# personal token must still be active, a password must still be the current one.
+REFRESH_SALT = "mlreef.registry-refresh"
+REFRESH_TTL_SECONDS = 30 * 24 * 3600
+
+
+def _password_mark(user) -> str:
+    return hashlib.sha256(f"{user.pk}:{user.password}".encode()).hexdigest()[:20]
+
+
+def issue_refresh(user, token_id: int | None) -> str:
+    payload = {"u": user.pk, "t": token_id, "p": None if token_id else _password_mark(user)}
+    return signing.dumps(payload, salt=REFRESH_SALT, compress=True)
+
+
+def verify_refresh(raw: str):
+    """(user, personal token or None) for a refresh token still valid; raises otherwise."""
+    from accounts.models import PersonalAccessToken, User
+
+    try:
+        payload = signing.loads(raw, salt=REFRESH_SALT, max_age=REFRESH_TTL_SECONDS)
+    except signing.BadSignature:
+        raise InvalidRegistryToken("Invalid or expired refresh token; log in again.") from None
+    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    if user is None:
+        raise InvalidRegistryToken("The account behind this token is gone or disabled.")
+    if payload.get("t"):
+        token = PersonalAccessToken.objects.filter(pk=payload["t"], user=user).first()
+        if token is None or not token.is_active:
+            raise InvalidRegistryToken("The personal token you logged in with is revoked.")
+        return user, token
+    if payload.get("p") != _password_mark(user):
+        raise InvalidRegistryToken("The password changed since this login; log in again.")
+    return user, None

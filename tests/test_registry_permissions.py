@@ -196,3 +196,44 @@ def test_forged_and_expired_registry_tokens_are_refused(client, people, public_m
     token = registry_token(client, scope, basic("olivia", PASSWORD)).json()["token"]
     expired = client.get("/v2/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert expired.status_code == 401 and "expired" in expired.json()["errors"][0]["message"]
+
+
+def test_docker_login_gets_a_refresh_token_that_stays_as_narrow_and_dies_with_its_login(
+    client, people, private_module
+):
+    store_image(private_module)
+    name = private_module.full_name
+    scope = f"repository:{name}:pull,push"
+    token, secret = PersonalAccessToken.issue(people.reader, "docker", ["read"])
+    first = client.get(
+        "/v2/token",
+        {"service": "mlreef-registry", "scope": scope, "offline_token": "true"},
+        HTTP_AUTHORIZATION=basic("rita", secret),
+    ).json()
+    refresh = first["refresh_token"]
+
+    def trade(raw: str):
+        return client.post(
+            "/v2/token",
+            {"grant_type": "refresh_token", "refresh_token": raw, "scope": scope},
+        )
+
+    traded = trade(refresh)
+    assert traded.status_code == 200
+    import jwt
+
+    claims = jwt.decode(traded.json()["access_token"], options={"verify_signature": False})
+    assert claims["access"][0]["actions"] == ["pull"] and claims["sub"] == "rita"
+    token.revoke()
+    assert trade(refresh).status_code == 401
+    assert trade("forged").status_code == 401
+
+    by_password = client.get(
+        "/v2/token",
+        {"service": "mlreef-registry", "scope": scope, "offline_token": "true"},
+        HTTP_AUTHORIZATION=basic("olivia", PASSWORD),
+    ).json()["refresh_token"]
+    assert trade(by_password).status_code == 200
+    people.owner.set_password("another-secret-pass-77")
+    people.owner.save()
+    assert trade(by_password).status_code == 401

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import CredentialsError, check_basic, parse_basic_header
+from accounts.internal import InternalToken
 from accounts.throttle import Throttled, client_address
 
 from .. import tokens
@@ -55,16 +56,19 @@ def grant(user, token, scopes: list[str]) -> list[dict]:
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     user = credential = None
+    form = request.POST if request.method == "POST" else request.GET
     try:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         parsed = parse_basic_header(header) if header else None
-        if parsed is None and request.method == "POST":
+        grant_type = request.POST.get("grant_type") if request.method == "POST" else None
+        if grant_type == "refresh_token":
+            user, credential = tokens.verify_refresh(request.POST.get("refresh_token", ""))
+        elif parsed is None and grant_type == "password":
             # OAuth2 password grant, as containerd and some other clients send it.
-            if request.POST.get("grant_type") == "password":
-                parsed = (request.POST.get("username", ""), request.POST.get("password", ""))
+            parsed = (request.POST.get("username", ""), request.POST.get("password", ""))
         if parsed is not None:
             user, credential = check_basic(*parsed, address=client_address(request))
-    except (CredentialsError, Throttled) as error:
+    except (CredentialsError, Throttled, tokens.InvalidRegistryToken) as error:
         return oci_error("UNAUTHORIZED", str(error), 401)
     service = request.GET.get("service") or request.POST.get("service") or ""
     if service and service not in (settings.REGISTRY_TOKEN_SERVICE,):
@@ -74,9 +78,12 @@ def token(request: HttpRequest) -> HttpResponse:
         user.username if user else "", access, settings.REGISTRY_TOKEN_SERVICE
     )
     issued = datetime.datetime.now(datetime.UTC).isoformat()
-    return json_response(
-        {"token": signed, "access_token": signed, "expires_in": ttl, "issued_at": issued}
-    )
+    body = {"token": signed, "access_token": signed, "expires_in": ttl, "issued_at": issued}
+    offline = form.get("offline_token") == "true" or form.get("access_type") == "offline"
+    if user is not None and offline and not isinstance(credential, InternalToken):
+        # docker login keeps this and trades it for access tokens: no password hash per pull.
+        body["refresh_token"] = tokens.issue_refresh(user, getattr(credential, "pk", None))
+    return json_response(body)
 
 
 @csrf_exempt
