@@ -433,6 +433,10 @@ def test_a_killed_worker_fails_its_run_after_the_timeout(
     )  # fmt: skip
     try:
         wait_for(run.pk, (Status.RUNNING,))
+        deadline = time.monotonic() + 120
+        while not any(c["State"] == "running" for c in containers_of(docker_engine, run.pk)):
+            assert time.monotonic() < deadline, "the run's container never started"
+            time.sleep(0.2)
         os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its pool, as a crash would
         doomed.wait(timeout=30)
     finally:
