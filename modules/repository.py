@@ -242,6 +242,20 @@ class Repository:
     def set_default_branch(self, branch: str) -> None:
         self._git.symbolic_ref("HEAD", f"refs/heads/{branch}")
 
+    def create_branch(self, branch: str, commit: str) -> None:
+        """A new branch at ``commit``; refused if it exists (never moves someone's branch)."""
+        if not valid_branch_name(branch):
+            raise RepositoryError(f"'{branch}' is not a valid branch name.")
+        run = _GitRunner(self.path, dict(os.environ))
+        try:
+            run("update-ref", f"refs/heads/{branch}", self.resolve(commit), "")
+        except RepositoryError:
+            raise RepositoryError(f"Branch '{branch}' already exists.") from None
+
+    def delete_branch(self, branch: str) -> None:
+        if valid_branch_name(branch):
+            _GitRunner(self.path, dict(os.environ))("update-ref", "-d", f"refs/heads/{branch}")
+
     @cached_property
     def _repo(self) -> git.Repo:
         if not self.path.is_dir():
@@ -488,6 +502,15 @@ class Repository:
         return sorted(
             item.path for item in self._commit(ref).tree.traverse() if item.type == "blob"
         )
+
+    def file_shas(self, ref: str) -> dict[str, str]:
+        """Every file's blob SHA at ``ref``: what identifies its content (an LFS pointer's
+        blob identifies the object it points to)."""
+        return {
+            item.path: item.hexsha
+            for item in self._commit(ref).tree.traverse()
+            if item.type == "blob"
+        }
 
     def lfs_pointers(self) -> dict[str, int]:
         """Every Git LFS object (oid -> size) that a pointer reachable from any ref names."""

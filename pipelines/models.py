@@ -50,7 +50,11 @@ def cache_key(image_digest: str, command: list[str], dataset_commit: str, paths:
 
 
 class Run(models.Model):
-    kind = models.CharField(max_length=16, default="experiment")
+    kind = models.CharField(max_length=16, default="experiment")  # or "data-operation", …
+    pipeline_run = models.ForeignKey(
+        "PipelineRun", on_delete=models.CASCADE, null=True, blank=True, related_name="steps"
+    )
+    step = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-based, in its pipeline
     module = models.ForeignKey("modules.Module", on_delete=models.CASCADE, related_name="runs")
     publication = models.ForeignKey(
         "publishing.Publication", on_delete=models.PROTECT, related_name="runs"
@@ -129,6 +133,10 @@ class Run(models.Model):
     def can_read(self, user) -> bool:
         return self.dataset.can_read(user) and self.module.can_read(user)
 
+    @property
+    def is_step(self) -> bool:
+        return self.pipeline_run_id is not None
+
     def can_cancel(self, user) -> bool:
         if user is None or not user.is_authenticated:
             return False
@@ -180,3 +188,97 @@ class Artifact(models.Model):
     class Meta:
         ordering = ["path"]
         constraints = [models.UniqueConstraint(fields=["run", "path"], name="unique_artifact")]
+
+
+class PipelineKind(models.TextChoices):
+    DATA_PIPELINE = "data-pipeline", "Data pipeline"
+    VISUALIZATION = "visualization", "Visualization"
+
+
+class PipelineRun(models.Model):
+    """One run of a data pipeline (steps of Data Operations whose last output is committed to a
+    new branch of the dataset) or of a visualization (one Data Visualization step whose outputs
+    are shown). Each step is a ``Run`` with ``pipeline_run`` and ``step`` set; what makes the
+    run reproducible (dataset commit, each step's image digest and parameters) is on the rows.
+    """
+
+    kind = models.CharField(
+        max_length=16, choices=PipelineKind.choices, default=PipelineKind.DATA_PIPELINE
+    )
+    dataset = models.ForeignKey(
+        "modules.Module", on_delete=models.CASCADE, related_name="pipeline_runs"
+    )
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    number = models.PositiveIntegerField()  # n-th run of this pipeline slug on the dataset
+    saved = models.BooleanField(default=False)  # defined in .mlreef/pipelines/<slug>.yml
+    definition_commit = models.CharField(max_length=40, blank=True)  # commit of that file
+    dataset_ref = models.CharField(max_length=255)
+    dataset_commit = models.CharField(max_length=40)
+    input_paths = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_kind = models.CharField(max_length=16, choices=FailureKind.choices, blank=True)
+    failure_reason = models.TextField(blank=True)
+    failed_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    branch = models.CharField(max_length=255, blank=True)
+    result_commit = models.CharField(max_length=40, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "kind", "slug", "number"], name="unique_pipeline_run_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.slug}-{self.number} on {self.dataset} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pipeline-run-detail", args=[self.pk])
+
+    @property
+    def resource(self) -> str:
+        """What an internal credential names to finish this pipeline run (commit its output)."""
+        return f"pipeline-run:{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_visualization(self) -> bool:
+        return self.kind == PipelineKind.VISUALIZATION
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at:
+            return self.finished_at - (self.started_at or self.created_at)
+        return None
+
+    @property
+    def cached(self) -> bool:
+        steps = list(self.steps.all())
+        return bool(steps) and all(step.cached for step in steps)
+
+    def can_read(self, user) -> bool:
+        return self.dataset.can_read(user) and all(
+            step.module.can_read(user) for step in self.steps.select_related("module__owner")
+        )
+
+    def can_cancel(self, user) -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        return user.pk == self.created_by_id or self.dataset.can_write(user)

@@ -16,5 +16,11 @@ def execute_run_task(run_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def reap_stale_runs_task() -> int:
-    """Scheduled by Celery beat: no run stays 'running' forever after its worker died."""
-    return services.reap_stale_runs()
+    """Scheduled by Celery beat: no run or pipeline stays 'running' after its worker died."""
+    return services.reap_stale_runs() + services.reap_stale_pipelines()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def execute_pipeline_task(pipeline_run_id: int) -> None:
+    """A data pipeline's or visualization's steps, one after the other, on a run worker."""
+    services.execute_pipeline(pipeline_run_id)

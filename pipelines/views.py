@@ -221,7 +221,7 @@ def module_runs(request: HttpRequest, module: Module) -> HttpResponse:
     """The experiments of a dataset (runs on it) or of a module (runs of it)."""
     services.reap_stale_runs(Run.objects.filter(Q(module=module) | Q(dataset=module)))
     runs = (
-        Run.objects.filter(Q(module=module) | Q(dataset=module))
+        Run.objects.filter(Q(module=module) | Q(dataset=module), pipeline_run__isnull=True)
         .select_related("module__owner", "dataset__owner", "publication", "created_by")
         .order_by("-pk")[:200]
     )

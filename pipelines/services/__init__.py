@@ -3,13 +3,24 @@
 - ``common``: error classes, the run log, the artifact store (shared by every kind of run);
 - ``experiments``: start / run again / cancel / reap, on the web side;
 - ``artifacts``: output files uploaded by run workers into the artifact store;
-- ``runs``: executing one run on a run worker (the Celery task's body).
+- ``runs``: executing one run on a run worker (the Celery task's body);
+- ``data_pipelines``: data pipelines and visualizations on the web side (start, cache, commit);
+- ``pipeline_runs``: executing their steps on a run worker;
+- ``definitions``: saved pipelines as YAML in the dataset repository.
 
 The names callers use are re-exported here, so ``from pipelines import services`` keeps working.
 """
 
 from .artifacts import ArtifactRefused, store_artifact
 from .common import RunError, RunLog, RunPlatformError, RunUserError, artifact_store
+from .data_pipelines import (
+    PipelineRequest,
+    StepRequest,
+    cancel_pipeline,
+    finish_if_complete,
+    reap_stale_pipelines,
+    start_pipeline,
+)
 from .experiments import (
     WHERE_KINDS_BELONG,
     StartRequest,
@@ -22,11 +33,19 @@ from .experiments import (
     run_again,
     start_run,
 )
+from .pipeline_runs import execute_pipeline
 from .runs import RunJob, execute_run
 
 __all__ = [
     "WHERE_KINDS_BELONG",
     "ArtifactRefused",
+    "PipelineRequest",
+    "StepRequest",
+    "cancel_pipeline",
+    "execute_pipeline",
+    "finish_if_complete",
+    "reap_stale_pipelines",
+    "start_pipeline",
     "RunError",
     "RunJob",
     "RunLog",

@@ -46,37 +46,54 @@ class RunJob:
     workdir: Path
     recorder: metrics.MetricRecorder
     warned: set = field(default_factory=set)
+    input_dir: Path | None = None  # given: a previous step's output, not the dataset
 
 
 def execute_run(run_id: int) -> None:
+    if not claim_run(run_id):
+        return  # cancelled while queued, or a redelivered message for a run already taken
     run = Run.objects.select_related(
         "dataset__owner", "module__owner", "publication__base_environment"
     ).get(pk=run_id)
+    workdir = Path(tempfile.mkdtemp(prefix="mlreef-run-", dir=settings.RUN_WORK_DIR or None))
+    try:
+        run_claimed(run, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def claim_run(run_id: int) -> bool:
+    """queued -> preparing, once: False when it was cancelled or another worker took it."""
     now = timezone.now()
-    claimed = Run.objects.filter(pk=run_id, status=Status.QUEUED, started_at__isnull=True).update(
-        status=Status.PREPARING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
+    return bool(
+        Run.objects.filter(pk=run_id, status=Status.QUEUED, started_at__isnull=True).update(
+            status=Status.PREPARING, started_at=now, heartbeat_at=now, worker=socket.gethostname()
+        )
     )
-    if not claimed:
-        return  # cancelled while queued, or a redelivered message for a run already taken
+
+
+def run_claimed(run: Run, workdir: Path, input_dir: Path | None = None) -> str:
+    """Execute a claimed run in ``workdir`` and return its final status. ``input_dir`` is what
+    the container reads (a previous pipeline step's output); without it, the dataset commit."""
     run.refresh_from_db()
     log = RunLog(run, secrets=[settings.REGISTRY_PASSWORD])
-    workdir = Path(tempfile.mkdtemp(prefix="mlreef-run-", dir=settings.RUN_WORK_DIR or None))
-    job = RunJob(run, log, workdir, metrics.MetricRecorder(run))
+    job = RunJob(run, log, workdir, metrics.MetricRecorder(run), input_dir=input_dir)
     try:
         _perform(job)
         _finish(job, Status.SUCCEEDED)
+        return Status.SUCCEEDED
     except Cancelled:
         _finish(job, Status.CANCELLED, reason="Cancelled by a user.")
+        return Status.CANCELLED
     except RunUserError as error:
         _finish(job, Status.FAILED, reason=str(error), kind=FailureKind.USER)
     except (RunPlatformError, RunnerError) as error:
         _finish(job, Status.FAILED, reason=str(error), kind=FailureKind.PLATFORM)
     except Exception as error:  # noqa: BLE001 - never leave a run running
-        logger.exception("run %s crashed", run_id)
+        logger.exception("run %s crashed", run.pk)
         log.write(traceback.format_exc(limit=5), important=True)
         _finish(job, Status.FAILED, reason=f"Internal error: {error}", kind=FailureKind.PLATFORM)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return Status.FAILED
 
 
 def _perform(job: RunJob) -> None:
@@ -84,9 +101,9 @@ def _perform(job: RunJob) -> None:
     run, log, workdir = job.run, job.log, job.workdir
     log.write("== preparing ==", important=True)
     runner = get_runner()
-    input_dir = _fetch_dataset(job)
+    input_dir = job.input_dir or _fetch_dataset(job)
     runner.pull(run.image, log.write, _registry_credentials(job))
-    output_dir = workdir / "output"
+    output_dir = output_folder(workdir)
     output_dir.mkdir()
     output_dir.chmod(0o777)  # writable by whatever user the image runs as
     _advance(job, Status.RUNNING)
@@ -115,6 +132,10 @@ def _perform(job: RunJob) -> None:
     _read_metrics(job, output_dir, final=True)
     _upload_outputs(job, output_dir)
     _judge(job, exit_status, over_time)
+
+
+def output_folder(workdir: Path) -> Path:
+    return workdir / "output"
 
 
 def _advance(job: RunJob, status: str) -> None:
