@@ -313,3 +313,21 @@ def test_visualization_outputs_are_shown_inline_and_html_is_sandboxed(
     assert "attachment" in binary["Content-Disposition"]
     listing = client.get("/olivia/table/pipelines/").content.decode()
     assert "charts #1" in listing
+
+
+def test_a_pipeline_whose_worker_died_is_failed_by_the_reaper(people, dataset, operations):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    pipeline_run = services.start_pipeline(people.owner, request(dataset, STEPS))
+    PipelineRun.objects.filter(pk=pipeline_run.pk).update(status=Status.RUNNING)
+    long_ago = timezone.now() - timedelta(hours=2)
+    Run.objects.filter(pipeline_run=pipeline_run, step=1).update(
+        status=Status.RUNNING, started_at=long_ago, heartbeat_at=long_ago
+    )
+    assert services.reap_stale_pipelines() == 1
+    pipeline_run.refresh_from_db()
+    assert pipeline_run.status == Status.FAILED and pipeline_run.failed_step == 1
+    assert "No sign of life" in pipeline_run.failure_reason
+    assert pipeline_run.steps.get(step=2).status == Status.CANCELLED

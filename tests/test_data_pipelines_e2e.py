@@ -73,6 +73,7 @@ def main():
     parser.add_argument("--output-path", required=True)
     parser.add_argument("--ratio", type=float, default=0.5, help="Share of rows for training")
     parser.add_argument("--seed", type=int, default=0, help="Unused: rows keep their order")
+    parser.add_argument("--fail-after-train", action="store_true", help="Crash half-way")
     args = parser.parse_args()
     source = Path(args.input_path)
     files = [source] if source.is_file() else sorted(source.rglob("*.csv"))
@@ -82,6 +83,8 @@ def main():
     for name, part in (("train.csv", rows[1:cut + 1]), ("test.csv", rows[cut + 1:])):
         with (output / name).open("w", newline="") as out:
             csv.writer(out).writerows([rows[0], *part])
+        if args.fail_after_train:
+            raise RuntimeError("disk full (on purpose)")
     print("train", cut, "test", len(rows) - 1 - cut, flush=True)
 
 
@@ -185,12 +188,17 @@ def logs(pipeline_run: PipelineRun) -> str:
     )
 
 
-def run_containers(docker_engine, since: int) -> list:
+def run_containers(docker_engine, since: int, images: list[str]) -> list:
+    """Containers created since then from these images (other tests may run in parallel)."""
     events = docker_engine.events(
         since=since, until=int(time.time()) + 1, decode=True,
         filters={"type": "container", "event": "create"},
     )  # fmt: skip
-    return [e for e in events if e.get("Actor", {}).get("Attributes", {}).get("ai.mlreef.run")]
+    return [
+        e for e in events
+        if any(image in e.get("Actor", {}).get("Attributes", {}).get("image", "")
+               for image in images)
+    ]  # fmt: skip
 
 
 def test_data_pipelines_and_visualizations_end_to_end(
@@ -305,7 +313,9 @@ def test_data_pipelines_and_visualizations_end_to_end(
         assert status == 202 and again["status"] == "succeeded" and again["cached"], again
         assert again["branch"] == "data-pipeline/prep-2"
         assert all(s["cached"] for s in again["steps"])
-        assert run_containers(docker_engine, since) == []
+        assert run_containers(docker_engine, since, [normalise, split]) == []
+        assert not any(step.container_name for step in PipelineRun.objects.get(
+            pk=again["id"]).steps.all())  # fmt: skip
 
         # -- 3. step 2's parameter changed with git: the editor reads it back, and only
         # step 2 runs again.
@@ -366,7 +376,24 @@ def test_data_pipelines_and_visualizations_end_to_end(
         browser.close()
     connections.close_all()
 
-    # -- 5. refusals, each a 400 with its reason.
+    # -- 5. a failing step stops the pipeline; its partial output is kept, not committed.
+    status, body = api(hub, token, "POST", "/api/v1/pipeline-runs/", {
+        "dataset": dataset.full_name, "name": "broken", "inputs": ["data.csv"],
+        "steps": [{"module": f"{owner.username}/{normalise}", "parameters": {"scale": 3}},
+                  {"module": f"{owner.username}/{split}", "parameters": {"fail_after_train": True}},
+                  {"module": f"{owner.username}/{normalise}"}],
+    })  # fmt: skip
+    assert status == 202, body
+    broken = wait_for_pipeline(body["id"])
+    assert broken.status == Status.FAILED and broken.failed_step == 2, logs(broken)
+    steps = list(broken.steps.order_by("step"))
+    assert [s.status for s in steps] == [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
+    assert "disk full (on purpose)" in logs(broken)
+    assert steps[1].artifacts.filter(path="train.csv").exists()  # partial output kept
+    assert not broken.branch
+    assert not [b for b in dataset.repository.branch_names() if "broken" in b]
+
+    # -- 6. refusals, each a 400 with its reason.
     model = module_services.create_module(
         owner, name="net", slug=f"net-{tag}", kind="model", data_types=["tabular"]
     )
