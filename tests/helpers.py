@@ -67,7 +67,11 @@ class LiveHub:
                 process.terminate()
         for process in (self.process, self.stream_process):
             if process is not None:
-                process.wait(timeout=20)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def start_gunicorn(db: dict, log_path: Path, extra_env: dict | None = None) -> LiveHub:
