@@ -61,3 +61,13 @@ def test_readme_opens_with_the_two_commands():
     commands = readme[block_start + 1 : readme.index("```", block_start + 1)]
     assert len(commands) == 2
     assert commands[0].endswith("manage.py serve") and commands[1].endswith("-m pytest")
+
+
+def test_compose_publishes_with_the_built_in_registry_and_the_daemonless_builder():
+    services = compose()["services"]
+    worker, web = services["worker"]["environment"], services["web"]["environment"]
+    assert not worker.get("REGISTRY_URL") and worker.get("IMAGE_BUILDER", "auto") == "auto"
+    assert worker["BUILD_HUB_URL"] == "http://web:8000"  # the registry and git live on web
+    assert "web" in web["ALLOWED_HOSTS"] and web["PUBLIC_URL"].startswith("${PUBLIC_URL:-http")
+    assert "/var/run/docker.sock" not in str(services["worker"].get("volumes"))
+    assert "8001:8001" in services["streams"]["ports"]
