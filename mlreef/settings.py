@@ -317,6 +317,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mlreef.api.add_summaries",
+        # Every operation's 4xx answers (the Bearer scheme is accounts.schema).
+        "mlreef.openapi.add_error_responses",
     ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -324,11 +326,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation's 4xx answers (the Bearer scheme is accounts.schema).
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "mlreef.openapi.add_error_responses",
-    ],
 }
 
 # Publishing: how module images are built and where they are pushed.
