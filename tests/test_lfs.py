@@ -270,8 +270,7 @@ def quota_hub(django_db_blocker, tmp_path):
         db = dict(connections["default"].settings_dict)
     server = start_gunicorn(db, tmp_path / "quota.log", {"STORAGE_QUOTA": "600000"})
     yield server
-    server.process.terminate()
-    server.process.wait(timeout=20)
+    server.stop()  # gunicorn and the stream server beside it
 
 
 def test_pushes_past_the_storage_quota_are_refused_with_the_reason(
