@@ -14,7 +14,10 @@ from publishing.reader import EntrypointError, convention_problem, read_entrypoi
 
 
 class Command(BaseCommand):
-    help = "Print an entry point's argparse parameters, read statically (the file is not run)."
+    help = (
+        "Print an entry point's parameters (argparse, click, typer, HfArgumentParser, absl, "
+        "fire, jsonargparse), read statically (the file is not run)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="The entry point, relative to --repo-root or absolute")
@@ -23,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check-convention",
             action="store_true",
-            help="Fail unless the script declares --input-path and --output-path",
+            help="Fail unless the script declares --input-path and --output-path "
+            "(or their underscore spellings where its library uses them)",
         )
 
     def handle(
