@@ -166,7 +166,22 @@ def test_the_isolated_reader_keeps_user_errors(tmp_path):
 def test_a_reader_past_its_time_limit_is_stopped_with_a_clear_error(tmp_path):
     (tmp_path / "train.py").write_text(HEAD + TAIL)
     with pytest.raises(ReaderLimitError, match="took longer than 0.001 s and was stopped"):
-        read_entrypoint_isolated("train.py", tmp_path, timeout=0.001)
+        read_entrypoint_isolated("train.py", tmp_path, wall_timeout=0.001)
+
+
+def test_a_reader_past_its_cpu_limit_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    # The budget keeps real reads far below a second; a child that spins stands in for one
+    # that would not stop (the limit is the child's own RLIMIT_CPU).
+    spinner = tmp_path / "spin.py"
+    spinner.write_text(
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (1, 2))\n"
+        "while True:\n    pass\n"
+    )
+    monkeypatch.setattr(sandbox, "WORKER", spinner)
+    (tmp_path / "train.py").write_text(HEAD + TAIL)
+    with pytest.raises(ReaderLimitError, match="more than 1 s of CPU time"):
+        read_entrypoint_isolated("train.py", tmp_path, timeout=1, wall_timeout=60)
 
 
 def test_a_reader_past_its_memory_limit_is_stopped_with_a_clear_error(tmp_path):
@@ -183,7 +198,7 @@ def test_a_stopped_reader_is_a_user_error_in_the_wizard_and_the_build(
     client,
     monkeypatch,
 ):
-    monkeypatch.setattr(sandbox, "READ_TIMEOUT", 0.001)
+    monkeypatch.setattr(sandbox, "READ_WALL_TIMEOUT", 0.001)
     client.force_login(people.owner)
     url = module.get_absolute_url() + "publish/"
     client.post(

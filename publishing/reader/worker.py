@@ -17,8 +17,8 @@ EXIT_MEMORY = 3  # sandbox.EXIT_MEMORY
 
 def limit_self(memory: int, timeout: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = math.ceil(timeout) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    cpu = max(1, math.ceil(timeout))  # SIGXCPU at the soft limit, a kill one second later
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
