@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MAX_FILE_BYTES = 256 * 1024  # parsing takes ~0.3 s per MiB; training scripts are far smaller
+MAX_FILE_BYTES = 512 * 1024  # parsing takes ~0.3 s per MiB; training scripts are far smaller
 
 
 class EntrypointError(Exception):
