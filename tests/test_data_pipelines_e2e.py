@@ -268,8 +268,10 @@ def test_data_pipelines_and_visualizations_end_to_end(
         target = page.locator(f"li[data-module$='{split}'] .drag-handle").bounding_box()
         page.mouse.move(source["x"] + 5, source["y"] + 5)
         page.mouse.down()
-        page.mouse.move(target["x"] + 5, target["y"] + 2, steps=12)
-        page.mouse.move(target["x"] + 5, target["y"] + 1, steps=4)
+        page.wait_for_timeout(150)  # let the drag begin on a loaded machine
+        page.mouse.move(target["x"] + 5, target["y"] + 2, steps=20)
+        page.mouse.move(target["x"] + 5, target["y"] + 1, steps=5)
+        page.wait_for_timeout(150)
         page.mouse.up()
         order = [steps.nth(i).get_attribute("data-module") for i in range(2)]
         assert order == [f"{owner.username}/{normalise}", f"{owner.username}/{split}"], order

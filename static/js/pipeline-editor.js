@@ -161,7 +161,9 @@
   });
 
   if (window.Sortable) {
-    window.Sortable.create(stepsList, { handle: ".drag-handle", animation: 0, onEnd: renumber });
+    window.Sortable.create(stepsList, {
+      handle: ".drag-handle", animation: 0, forceFallback: true, fallbackTolerance: 3, onEnd: renumber,
+    });
   }
 
   const publishedVersions = async (fullName) => {
