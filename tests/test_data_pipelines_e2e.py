@@ -308,7 +308,8 @@ def test_data_pipelines_and_visualizations_end_to_end(
         assert "prep" in page.inner_text("[data-testid=saved-pipelines]")
 
         # -- 2. unchanged re-run: served from the cache, no container.
-        since = int(time.time()) - 1
+        time.sleep(1.1)  # events have whole seconds: the first run's are all before `since`
+        since = int(time.time())
         status, again = api(
             hub, token, "POST", f"/api/v1/modules/{dataset.full_name}/pipelines/prep/run/"
         )
