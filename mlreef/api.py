@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import status
 from rest_framework.response import Response
@@ -30,22 +29,6 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     so the docs page works under the site's Content-Security-Policy (no inline code)."""
 
     template_name = "api/docs.html"
-
-
-class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):
-    """Swagger UI's "Authorize" asks for a personal access token, sent as a Bearer token."""
-
-    target_class = "accounts.authentication.BearerTokenAuthentication"
-    name = "personalAccessToken"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A personal access token: create one on your profile page "
-            "(/accounts/profile/). Paste the token itself; it is sent as "
-            "`Authorization: Bearer <token>`. Reading needs the read scope, changes need write.",
-        }
 
 
 # Summaries written out where the generated ones would read badly; any other operation gets

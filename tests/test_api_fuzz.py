@@ -16,13 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.django_db
 def test_the_schema_declares_the_bearer_scheme_and_4xx_answers(client):
     schema = client.get("/api/v1/schema/?format=json").json()
-    bearer = schema["components"]["securitySchemes"]["bearerAuth"]
+    bearer = schema["components"]["securitySchemes"]["personalAccessToken"]
     assert bearer == {**bearer, "type": "http", "scheme": "bearer"}
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             codes = set(operation["responses"])
             assert {"401", "403", "404", "429"} <= codes, (method, path, codes)
-            assert {"bearerAuth": []} in operation.get("security", [{"bearerAuth": []}])
+            assert {"personalAccessToken": []} in operation.get(
+                "security", [{"personalAccessToken": []}]
+            )
     commit = schema["paths"]["/api/v1/modules/{namespace}/{slug}/commits/"]["post"]
     assert {"400", "409", "413"} <= set(commit["responses"])
 
