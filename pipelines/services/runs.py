@@ -106,10 +106,12 @@ def _perform(job: RunJob) -> None:
     output_dir = output_folder(workdir)
     output_dir.mkdir()
     output_dir.chmod(0o777)  # writable by whatever user the image runs as
-    _advance(job, Status.RUNNING)
-    log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
+    # The container's name is recorded before the run shows as running, so whoever sees
+    # "running" (cancel, the reaper, tests) can already find its container.
     name = f"mlreef-run-{run.pk}-{uuid.uuid4().hex[:8]}"
     Run.objects.filter(pk=run.pk).update(container_name=name)
+    _advance(job, Status.RUNNING)
+    log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
     execution = runner.start(
         ContainerSpec(
             image=run.image,
