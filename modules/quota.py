@@ -7,13 +7,12 @@ shares with another namespace counts for both, since either may keep it alive).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Sum
 
+from .hooks.pre_receive import directory_size
 from .models import LfsObject, Module
 from .repository import RepositoryError
 
@@ -39,17 +38,6 @@ class Usage:
     @property
     def percent(self) -> int | None:
         return None if not self.limit else min(100, round(100 * self.total / self.limit))
-
-
-def directory_size(path: Path) -> int:
-    total = 0
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except FileNotFoundError:
-                continue
-    return total
 
 
 def lfs_bytes(owner, oids_excluded: set[str] | None = None) -> int:

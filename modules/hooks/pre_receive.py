@@ -74,7 +74,8 @@ def object_problems(new_tips: list[str]) -> list[str]:
     return problems
 
 
-def directory_size(path: str) -> int:
+def directory_size(path: str | os.PathLike) -> int:
+    """Bytes under ``path``; also the hub's measure of repository storage (modules.quota)."""
     total = 0
     for folder, _dirs, files in os.walk(path):
         for name in files:
