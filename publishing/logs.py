@@ -69,6 +69,12 @@ class LiveLog:
         self.check_cancel = check_cancel
         self._last_check = 0.0
 
+    @classmethod
+    def note(cls, owner: models.Model, text: str) -> None:
+        """One line from outside the job's own run (queued, cancelled, reaped): always kept,
+        and never raising Cancelled."""
+        cls(owner, check_cancel=False).write(text, important=True)
+
     def size_limit(self) -> int:
         raise NotImplementedError
 

@@ -40,7 +40,7 @@ def test_a_worker_with_its_own_empty_data_dir_publishes(
         "o@example.com",
     )
     BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(services.starting, "_enqueue", lambda pk: None)
     publication = services.start_publication(
         module,
         module.owner,

@@ -69,7 +69,7 @@ def daemonless(settings, registry, registry_base, tmp_path, monkeypatch):
     settings.REGISTRY_URL = registry
     settings.BUILD_CACHE_DIR = tmp_path / "cache"
     settings.PUBLISH_PUSH_RETRIES = 1
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)  # run here, not in a worker
+    monkeypatch.setattr(services.starting, "_enqueue", lambda pk: None)  # run here, not in a worker
     BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
     return RegistryClient(registry)
 

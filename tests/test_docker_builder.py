@@ -31,7 +31,7 @@ def docker_builder(settings, docker_engine, registry, tmp_path, monkeypatch):
     settings.REGISTRY_URL = registry
     settings.BUILD_CACHE_DIR = tmp_path / "cache"
     settings.PUBLISH_PUSH_RETRIES = 1
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(services.starting, "_enqueue", lambda pk: None)
     BaseEnvironment.objects.create(name="python-3.11", image=BASE_IMAGE, python_version="3.11")
     return RegistryClient(registry)
 

@@ -28,7 +28,7 @@ BAD = b"import argparse\np = argparse.ArgumentParser()\np.add_argument('--epochs
 def fake_builder(settings, monkeypatch):
     settings.IMAGE_BUILDER = "tests.fakes.FakeBuilder"
     FakeBuilder.reset()
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)
+    monkeypatch.setattr(services.starting, "_enqueue", lambda pk: None)
     BaseEnvironment.objects.create(
         name="python-3.11", image="mlreef/python:3.11", python_version="3.11"
     )

@@ -41,7 +41,7 @@ def fake_builder(settings):
 def no_queue(monkeypatch):
     """Record what would be queued; tests run the task body themselves."""
     queued = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(services.starting, "_enqueue", queued.append)
     return queued
 
 

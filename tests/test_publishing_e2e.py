@@ -284,7 +284,9 @@ def test_broken_modules_fail_with_the_reason(
 def test_registry_down_fails_after_retries(
     settings, docker_engine, module, people, tmp_path, git_client, hub, monkeypatch
 ):
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)  # run here, not in the worker
+    monkeypatch.setattr(
+        services.starting, "_enqueue", lambda pk: None
+    )  # run here, not in the worker
     from tests.helpers import free_port
 
     settings.IMAGE_BUILDER = "docker"
@@ -317,7 +319,9 @@ def test_publishing_to_an_external_registry(
     settings, registry, registry_base, module, people, tmp_path, git_client, hub, monkeypatch
 ):
     """REGISTRY_URL set: the image goes to Debian's distribution registry instead."""
-    monkeypatch.setattr(services, "_enqueue", lambda pk: None)  # run here, not in the worker
+    monkeypatch.setattr(
+        services.starting, "_enqueue", lambda pk: None
+    )  # run here, not in the worker
     settings.REGISTRY_URL = registry
     settings.IMAGE_BUILDER = "auto"
     settings.BUILD_CACHE_DIR = tmp_path / "cache"

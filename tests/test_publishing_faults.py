@@ -44,7 +44,7 @@ def broker(monkeypatch, settings):
     FakeRegistry.reset()
     fake = Broker()
     monkeypatch.setattr(tasks.run_publication_task, "apply_async", fake.apply_async)
-    monkeypatch.setattr(services.current_app.control, "revoke", fake.revoke)
+    monkeypatch.setattr(services.stopping.current_app.control, "revoke", fake.revoke)
     return fake
 
 
