@@ -168,12 +168,14 @@ def describe_captured_typer() -> list[dict]:
         return []
     parameters = []
     for param in captured[-1].params:
-        if param.name in ("install_completion", "show_completion"):
+        if param.name in ("install_completion", "show_completion") or param.hidden:
             continue
         type_name, choices = typer_type(param.type_descriptor.annotation)
         nargs = None if param.nargs == 1 else param.nargs
         if type(param).__name__ == "TyperArgument":
             flags, action = [], "store"
+            if param.nargs == -1:  # as for click: argparse's spelling
+                nargs = "+" if param.required else "*"
         else:
             flags = [*param.opts, *param.secondary_opts]
             if param.is_flag and param.secondary_opts:
@@ -265,12 +267,25 @@ def describe_captured_fire() -> list[dict]:
 
 
 def capture_absl() -> None:
-    from absl import app
+    import types
+
+    from absl import app, flags
 
     def fake_run(main, argv=None, **kwargs):
         raise Captured
 
     app.run = fake_run
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        # TensorFlow's tf.flags, tf.app.flags and tf.compat.v1.flags are absl's flags module
+        # (and tf.app.run absl's app.run): without TensorFlow installed, the same objects
+        # under its names.
+        tf = types.ModuleType("tensorflow")
+        tf.flags = flags
+        tf.app = types.SimpleNamespace(flags=flags, run=fake_run)
+        tf.compat = types.SimpleNamespace(v1=types.SimpleNamespace(flags=flags, app=tf.app))
+        sys.modules["tensorflow"] = tf
 
 
 ABSL_TYPES = {"string": "str", "integer": "int", "int": "int", "float": "float", "bool": "bool"}
@@ -411,7 +426,13 @@ def describe_jsonargparse() -> list[dict]:
     parameters = []
     for action in captured[-1]._actions:
         kind = type(action).__name__
-        if kind in ("_HelpAction", "ActionConfigFile", "_ActionPrintConfig", "_ActionConfigLoad"):
+        if kind in (
+            "_HelpAction",
+            "ActionConfigFile",
+            "_ActionPrintConfig",
+            "_ActionConfigLoad",
+            "ActionSubCommands",  # CLI(Class)'s methods: sub-commands, not parameters
+        ):
             continue
         if kind == "ActionTypeHint":  # a typed value, stored: argparse's store with a type
             type_name, choices = typehint_type(action._typehint)

@@ -28,7 +28,16 @@ SOURCES = {
     "fire": "fire",
     "jsonargparse": "jsonargparse",
 }
-LIBRARIES = ["click", "typer", "transformers", "absl", "fire", "jsonargparse", "tensorflow"]
+LIBRARIES = [
+    "click",
+    "click_option_group",
+    "typer",
+    "transformers",
+    "absl",
+    "fire",
+    "jsonargparse",
+    "tensorflow",
+]
 
 
 def ground_truth(style: str, script: Path) -> list[dict]:
@@ -97,9 +106,62 @@ BAD_INPUT = {
 }
 
 
-@pytest.mark.parametrize("style", sorted(BAD_INPUT))
-def test_dynamic_definitions_give_warnings_with_line_numbers(tmp_path, style):
-    source, lines = BAD_INPUT[style]
+# More shapes of the same trouble: loops over data known only at run time, computed names.
+MORE_BAD_INPUT = {
+    "click-loop": (
+        "import click\n@click.command()\n@click.option('--input-path')\ndef main(**kw):\n"
+        "    pass\nfor name in load():\n    main = click.option(name)(main)\nmain()\n",
+        {7},
+    ),
+    "typer-names": (
+        "import typer\nNAME = get()\n"
+        "def main(x: int = typer.Option(1, NAME), y: str = typer.Option('a', '--' + NAME)):\n"
+        "    pass\ntyper.run(main)\n",
+        {3},
+    ),
+    "typer-loop": (
+        "import typer\napp = typer.Typer()\nfor fn in load():\n    app.command()(fn)\napp()\n",
+        {4},
+    ),
+    "hf-loop": (
+        "from transformers import HfArgumentParser\nfrom dataclasses import dataclass\n"
+        "@dataclass\nclass A:\n    x: int = 1\np = HfArgumentParser(A)\nfor n in load():\n"
+        "    p.add_argument(n)\np.add_argument(NAME, type=int)\n"
+        "p.parse_args_into_dataclasses()\n",
+        {8, 9},
+    ),
+    "hf-default": (
+        "from transformers import HfArgumentParser\nfrom dataclasses import dataclass, field\n"
+        "@dataclass\nclass A:\n    x: int = field(default=compute())\n"
+        "HfArgumentParser((A,)).parse_args_into_dataclasses()\n",
+        {5},
+    ),
+    "absl-loop": (
+        "from absl import flags\nfor n, d in load().items():\n    flags.DEFINE_string(n, d, 'x')\n",
+        {3},
+    ),
+    "fire-dict": ("import fire\nfire.Fire({name: run for name in load()})\n", {2}),
+    "fire-default": (
+        "import fire\ndef run(a=compute(), b=1):\n    pass\nfire.Fire(run)\n",
+        {2},
+    ),
+    "jsonargparse-loop": (
+        "from jsonargparse import ArgumentParser\np = ArgumentParser()\nfor n in load():\n"
+        "    p.add_argument(n)\np.add_class_arguments(get_class(), 'model')\n"
+        "p.add_argument(NAME, type=int)\np.parse_args()\n",
+        {4, 5, 6},
+    ),
+    "jsonargparse-default": (
+        "from jsonargparse import CLI\ndef run(a: int = compute(), b: str = 'x'):\n    pass\n"
+        "CLI(run)\n",
+        {2},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [*sorted(BAD_INPUT), *sorted(MORE_BAD_INPUT)])
+def test_dynamic_definitions_give_warnings_with_line_numbers(tmp_path, case):
+    source, lines = {**BAD_INPUT, **MORE_BAD_INPUT}[case]
     (tmp_path / "train.py").write_text(source)
     read = read_entrypoint("train.py", tmp_path)
     assert {w["line"] for w in read["warnings"]} >= lines, read["warnings"]
@@ -144,3 +206,47 @@ def test_the_convention_accepts_the_spellings_the_library_accepts(tmp_path, sour
         assert found is None
     else:
         assert problem in found and "--input-path" not in found.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("source", "spelling"),
+    [
+        (
+            "from absl import app, flags\n"
+            "flags.DEFINE_string('input_path', None, 'in')\n"
+            "flags.DEFINE_string('output_path', None, 'out')\n"
+            "flags.DEFINE_integer('epochs', 1, 'passes')\n"
+            "app.run(lambda argv: None)\n",
+            "_",
+        ),
+        (
+            "from dataclasses import dataclass, field\n"
+            "from transformers import HfArgumentParser\n"
+            "@dataclass\nclass Args:\n"
+            "    input_path: str = field(metadata={'help': 'in'})\n"
+            "    output_path: str = 'out'\n"
+            "    epochs: int = 1\n"
+            "HfArgumentParser(Args).parse_args_into_dataclasses()\n",
+            "_",
+        ),
+        (
+            "import typer\n"
+            "def main(input_path: str = typer.Option(...), output_path: str = typer.Option(...),"
+            " epochs: int = 1):\n    pass\ntyper.run(main)\n",
+            "-",
+        ),
+    ],
+)
+def test_the_run_command_uses_the_spelling_the_script_declares(tmp_path, source, spelling):
+    """absl and HfArgumentParser declare --input_path (HF also --input-path, listed second);
+    experiments and pipelines pass the folders with the first spelling the script declares."""
+    from pipelines import parameters
+
+    (tmp_path / "train.py").write_text(source)
+    read = read_entrypoint("train.py", tmp_path)
+    assert convention_problem(read) is None
+    schema = read["parameters"]
+    values = parameters.validate(schema, {"epochs": "3"})
+    assert parameters.command(schema, values, "/in", "/out") == [
+        f"--input{spelling}path", "/in", f"--output{spelling}path", "/out", "--epochs", "3",
+    ]  # fmt: skip

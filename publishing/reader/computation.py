@@ -14,7 +14,7 @@ from collections import ChainMap
 from typing import Any
 
 from .budget import MAX_INT_BITS, MAX_VALUE_SIZE, int_bits, predicted_power_bits
-from .values import SAFE_BUILTINS, Frame, Unknown
+from .values import SAFE_BUILTINS, ClassRef, EnumMember, Frame, Unknown, enum_members
 
 OPERATORS = {
     ast.Add: lambda a, b: a + b,
@@ -71,6 +71,14 @@ class Computation:
         if isinstance(value, (list, tuple, set, frozenset)):
             return Unknown not in set(map(type, value))
         return True
+
+    def _iterable(self, value: Any) -> Any:
+        """What a loop walks: a dict's keys, an enum class's members (``for m in Mode``)."""
+        if isinstance(value, dict):
+            return list(value)
+        if isinstance(value, ClassRef) and value.is_enum():
+            return [EnumMember(value, name, member) for name, member in enum_members(value)]
+        return value
 
     def _size(self, value: Any) -> int:
         """Size for predictions; a value too large to measure counts as the limit."""
@@ -267,9 +275,7 @@ class Computation:
 
     def _generate(self, node: ast.expr, generators: list, scope: Frame, results: list) -> bool:
         first, rest = generators[0], generators[1:]
-        iterable = self._eval(first.iter, scope)
-        if isinstance(iterable, dict):
-            iterable = list(iterable)
+        iterable = self._iterable(self._eval(first.iter, scope))
         if not (isinstance(iterable, (list, tuple, str, set, frozenset)) and self._known(iterable)):
             return False
         for item in iterable:

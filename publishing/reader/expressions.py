@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import ChainMap
 from typing import Any
 
 from .budget import MAX_NESTING, MAX_STEPS, MAX_TOTAL_SIZE
@@ -222,6 +223,8 @@ class Expressions:
         elif isinstance(base, SuperRef):
             found = base.instance.cls.lookup(node.attr, after=base.after)
             base = base.instance
+        elif isinstance(base, EnumMember) and node.attr in ("name", "value"):
+            return getattr(base, node.attr)
         elif isinstance(base, ClassRef):
             found = base.lookup(node.attr)
             if found and base.is_enum() and not isinstance(found[1], FunctionRef):
@@ -366,7 +369,8 @@ class Expressions:
         self.call_stack.append((caller.module, node))
         self.call_stack.append((callee, definition))
         try:
-            self._exec_block(definition.body, Frame(callee, local, function))
+            scope = ChainMap(local, function.closure) if function.closure is not None else local
+            self._exec_block(definition.body, Frame(callee, scope, function))
         except ReturnValue as returned:
             return returned.value
         except (BreakLoop, ContinueLoop):

@@ -32,6 +32,7 @@ BUILDERS = {
     "add_function_arguments",
     "option",
     "argument",
+    "command",  # click groups' and typer apps' commands
 }
 
 
@@ -113,7 +114,8 @@ class Statements:
     def _decorated_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: Frame):
         """A function, wrapped by the click/typer decorators it carries (others are ignored:
         the reader needs the function itself)."""
-        value: Any = FunctionRef(frame.module, node)
+        closure = frame.locals if frame.function is not None else None
+        value: Any = FunctionRef(frame.module, node, closure=closure)
         for decorator in reversed(node.decorator_list):
             applied = self._eval(decorator, frame)
             if isinstance(applied, (Library, LibraryCall, Command)):
@@ -184,9 +186,7 @@ class Statements:
     def _exec_for(self, node: ast.For | ast.AsyncFor, frame: Frame) -> None:
         """Unroll a loop over known data, within half of what is left of the budget (nested
         loops share it), so that a loop too long to read leaves the rest of the file readable."""
-        iterable = self._eval(node.iter, frame)
-        if isinstance(iterable, dict):
-            iterable = list(iterable)
+        iterable = self._iterable(self._eval(node.iter, frame))
         if not (isinstance(iterable, (list, tuple, str, set, frozenset)) and self._known(iterable)):
             self._warn_if_builds(
                 node, frame.module, f"a loop over '{frame.module.segment(node.iter)}'"

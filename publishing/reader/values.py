@@ -118,6 +118,7 @@ class FunctionRef:
     module: LoadedModule
     node: ast.FunctionDef | ast.AsyncFunctionDef
     owner: ClassRef | None = None  # the class it was defined in, for super()
+    closure: Any = None  # the enclosing function's locals, for a function defined in one
 
 
 @dataclass(eq=False)
@@ -333,3 +334,21 @@ class BreakLoop(Exception):  # noqa: N818
 
 class ContinueLoop(Exception):  # noqa: N818
     pass
+
+
+def enum_members(cls: ClassRef) -> list[tuple[str, Any]]:
+    """(name, value) of an enum class's members, in order."""
+    members = []
+    for c in reversed(cls.mro()):
+        if c.node is None:
+            continue
+        for statement in c.node.body:
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and not statement.targets[0].id.startswith("_")
+            ):
+                name = statement.targets[0].id
+                members.append((name, c.namespace.get(name)))
+    return members

@@ -58,6 +58,8 @@ def flag_parameter(reader: Any, call: LibraryCall) -> dict | None:
         cls = values.get("enum_class")
         choices = [n for n, _ in enum_members(cls)] if isinstance(cls, ClassRef) else None
     default = _parsed_default(kind, values.get("default"))
+    if "enum_class" in more and choices is not None:
+        default = _member_names(default, choices, values.get("case_sensitive", True))
     boolean = action == "BooleanOptionalAction"
     frame = frame_of(call)
     help_text = values.get("help")
@@ -96,3 +98,16 @@ def _parsed_default(kind: str, default: Any) -> Any:
     except ValueError:
         return default
     return [value] if kind.startswith("multi") else value
+
+
+def _member_names(default: Any, names: list[str], case_sensitive: Any) -> Any:
+    """An enum_class flag's default given by name: absl parses it to the member (the name as
+    the class spells it, matched case-insensitively when ``case_sensitive=False``)."""
+    if isinstance(default, list):
+        return [_member_names(item, names, case_sensitive) for item in default]
+    if not isinstance(default, str):
+        return default
+    for name in names:
+        if name == default or (case_sensitive is False and name.lower() == default.lower()):
+            return name
+    return default

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..values import Builtin, ClassRef, Frame, FunctionRef, Library
+from ..values import Builtin, ClassRef, Frame, FunctionRef, Library, enum_members
 
 SCALARS = {"int", "float", "str", "bool"}
 LISTS = {"typing.List", "typing.Sequence", "typing.Tuple", "list", "tuple", "typing.Iterable"}
@@ -28,24 +28,6 @@ class TypeInfo:
     dataclass: ClassRef | None = None
     metadata: list = field(default_factory=list)  # the extras of Annotated[...]
     text: str = ""
-
-
-def enum_members(cls: ClassRef) -> list[tuple[str, Any]]:
-    """(name, value) of an enum class's members, in order."""
-    members = []
-    for c in reversed(cls.mro()):
-        if c.node is None:
-            continue
-        for statement in c.node.body:
-            if (
-                isinstance(statement, ast.Assign)
-                and len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)
-                and not statement.targets[0].id.startswith("_")
-            ):
-                name = statement.targets[0].id
-                members.append((name, c.namespace.get(name)))
-    return members
 
 
 def read_annotation(reader: Any, node: ast.expr | None, frame: Frame) -> TypeInfo:  # noqa: C901

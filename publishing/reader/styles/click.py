@@ -33,13 +33,15 @@ def split_declarations(declarations: list[str]) -> tuple[str | None, list[str], 
     """(explicit name, options, secondary options) as click splits ``"--x/--no-x"``."""
     name, options, secondary = None, [], []
     for declaration in declarations:
+        split_char = ";" if declaration[:1] == "/" else "/"
         if declaration.isidentifier():
             name = declaration
-        elif "/" in declaration[1:]:
-            first, second = declaration.split("/", 1)
-            options.append(first.strip())
-            if second.strip():
-                secondary.append(second.strip())
+        elif split_char in declaration:
+            first, second = declaration.split(split_char, 1)
+            if first.rstrip():
+                options.append(first.rstrip())
+            if second.lstrip():
+                secondary.append(second.lstrip())
         else:
             options.append(declaration)
     return name, options, secondary
@@ -92,6 +94,8 @@ def click_parameter(reader: Any, call: LibraryCall) -> dict | None:
         return None
     kw = call.kwargs
     argument = call.name.endswith("argument")
+    if kw.get("hidden") is True:
+        return None  # not in the help, not a parameter to offer
     name, options, secondary = split_declarations(declarations)
     if argument:
         name = (name or declarations[0]).replace("-", "_").lower()

@@ -48,7 +48,7 @@ def parameters(reader: Any, call: LibraryCall) -> list[dict]:
                 item.name,
                 ["--" + item.name],
                 type=kind.name if kind.enum is None else kind.enum.name,
-                default=as_json(reader, item.default, item.name, node, frame, "value"),
+                default=as_json(reader, item.default, item.name, node, frame, "name"),
                 required=item.default is NO_VALUE,
                 help=item.help or helps.get(item.name),
             )

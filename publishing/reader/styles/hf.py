@@ -61,7 +61,7 @@ def dataclass_fields(reader: Any, cls: ClassRef, call: LibraryCall) -> list[tupl
                 f"redeclared in {klass.name} are.",
             )
         for name, annotation, value, line in klass.annotated:
-            if "ClassVar" in klass.module.segment(annotation):
+            if "ClassVar" in klass.module.segment(annotation) or _not_in_init(value):
                 continue
             fields[name] = (name, annotation, value, line, klass)
     return list(fields.values())
@@ -77,11 +77,15 @@ def field_arguments(reader: Any, cls: ClassRef, spec: tuple, call: LibraryCall) 
         default = value.kwargs.get("default", NO_VALUE)
         factory = next((k.value for k in value.node.keywords if k.arg == "default_factory"), None)
         if factory is not None:
-            default = _factory_value(reader, factory, frame)
+            default = factory_value(reader, factory, frame)
         metadata = (
             value.kwargs.get("metadata") if isinstance(value.kwargs.get("metadata"), dict) else {}
         )
     flags = ["--" + name] + (["--" + name.replace("_", "-")] if "_" in name else [])
+    aliases = metadata.get("aliases", [])
+    aliases = [aliases] if isinstance(aliases, str) else aliases
+    if isinstance(aliases, (list, tuple)):
+        flags += [a for a in aliases if isinstance(a, str)]
     help_text = metadata.get("help") if isinstance(metadata.get("help"), str) else None
     required = default is NO_VALUE
     type_name, nargs, choices = kind.name, None, kind.choices
@@ -90,15 +94,16 @@ def field_arguments(reader: Any, cls: ClassRef, spec: tuple, call: LibraryCall) 
     if isinstance(metadata.get("choices"), (list, tuple)):
         choices, type_name = list(metadata["choices"]), None
     twin = None
-    if kind.name == "bool":
+    if kind.name == "bool" and kind.optional and (default is None or default is NO_VALUE):
+        default, required = None, False  # Optional[bool] without a default: a plain value
+    elif kind.name == "bool":
         nargs, required = "?", False
         if default is NO_VALUE:
             default = False
         if default is True:
             twin = Argument(
                 dest=name,
-                flags=["--no_" + name]
-                + (["--no-" + name.replace("_", "-")] if "_" in name else []),
+                flags=["--no_" + name, "--no-" + name.replace("_", "-")],
                 action="store_false",
                 type="bool",
                 nargs=0,
@@ -134,9 +139,18 @@ def field_arguments(reader: Any, cls: ClassRef, spec: tuple, call: LibraryCall) 
     return [argument, twin] if twin else [argument]
 
 
-def _factory_value(reader: Any, factory: ast.expr, frame: Frame) -> Any:
+def factory_value(reader: Any, factory: ast.expr, frame: Frame) -> Any:
     if isinstance(factory, ast.Lambda) and not factory.args.args:
         return reader._eval(factory.body, frame)
     value = reader._eval(factory, frame)
     names = {"list": [], "dict": {}, "tuple": (), "set": set()}
     return names.get(getattr(value, "name", None), NO_VALUE)
+
+
+def _not_in_init(value: Any) -> bool:
+    """``field(init=False)``: not a constructor argument, so not on the command line."""
+    return (
+        isinstance(value, LibraryCall)
+        and value.name == "dataclasses.field"
+        and value.kwargs.get("init") is False
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from ..values import NO_VALUE, Argument, ClassRef, Frame, FunctionRef, LibraryCall, Parser
 from .annotations import TypeInfo, read_annotation
 from .docstrings import parameter_help
-from .hf import dataclass_fields
+from .hf import dataclass_fields, factory_value
 from .signatures import constructor, signature
 
 PARSER_METHODS = {
@@ -73,6 +73,8 @@ def parser_method(reader: Any, parser: Parser, name: str, node: ast.Call, frame:
             key = args[0].lstrip("-") if args and isinstance(args[0], str) else value.name
             _add_nested(reader, parser, value, key, frame, node)
             return True
+        if kind is not None and isinstance(kind, (ast.Subscript, ast.BinOp)):
+            return _add_type_hint(reader, parser, read_annotation(reader, kind, frame), node, frame)
         return False
     if name not in PARSER_METHODS:
         return False
@@ -113,10 +115,13 @@ def _add_nested(reader, parser: Parser, cls: ClassRef, key, frame: Frame, node) 
         for name, annotation, value, line, klass in dataclass_fields(
             reader, cls, _Call(node, frame)
         ):
-            kind = read_annotation(reader, annotation, Frame(klass.module, klass.module.globals))
-            if isinstance(value, LibraryCall) and value.name == "dataclasses.field":
-                value = value.kwargs.get("default", NO_VALUE)
+            klass_frame = Frame(klass.module, klass.module.globals)
+            kind = read_annotation(reader, annotation, klass_frame)
             dest = f"{key}.{name}" if key else name
+            if kind.dataclass is not None and kind.dataclass is not cls:
+                _add_nested(reader, parser, kind.dataclass, dest, frame, node)  # --data.loader.x
+                continue
+            value = field_default(reader, value, klass_frame)
             _put(
                 parser,
                 _argument(
@@ -141,6 +146,38 @@ def _add_nested(reader, parser: Parser, cls: ClassRef, key, frame: Frame, node) 
                 positional=False,
             ),
         )
+
+
+def _add_type_hint(reader, parser: Parser, kind: TypeInfo, node: ast.Call, frame: Frame) -> bool:
+    """``add_argument("--tags", type=List[str])``: jsonargparse reads the type hint itself (a
+    list also takes ``--tags+`` to append); True when handled here."""
+    args, kwargs, _ = reader._call_arguments(node, frame)
+    flags = [a for a in args if isinstance(a, str)]
+    if not flags or len(flags) != len(args) or not all(f.startswith("--") for f in flags):
+        return False  # positionals and short options: argparse's rules
+    dest = kwargs.get("dest")
+    if not isinstance(dest, str):
+        dest = flags[0][2:].replace("-", "_")
+    required = kwargs.get("required") is True
+    default = NO_VALUE if required else kwargs.get("default")
+    help_text = kwargs.get("help") if isinstance(kwargs.get("help"), str) else None
+    argument = _argument(
+        reader, dest, kind, default, help_text, node.lineno, frame, node, positional=False
+    )
+    argument.flags = [*flags, *(f + "+" for f in flags[:1] if kind.name == "list")]
+    argument.required = required
+    _put(parser, argument)
+    return True
+
+
+def field_default(reader: Any, value: Any, frame: Frame) -> Any:
+    """A dataclass field's default: ``field(default=...)`` or ``default_factory``'s value."""
+    if not (isinstance(value, LibraryCall) and value.name == "dataclasses.field"):
+        return value
+    factory = next((k.value for k in value.node.keywords if k.arg == "default_factory"), None)
+    if factory is not None:
+        return factory_value(reader, factory, frame)
+    return value.kwargs.get("default", NO_VALUE)
 
 
 class _Call:

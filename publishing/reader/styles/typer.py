@@ -57,6 +57,8 @@ def function_parameters(reader: Any, function: FunctionRef) -> list[dict]:
             argument = True
         required = default is NO_VALUE or default is Ellipsis
         kw = info.kwargs if info is not None else {}
+        if kw.get("hidden") is True:
+            continue  # not in the help, not a parameter to offer (as with click)
         kind = item.type
         type_name, choices = kind.name, kind.choices
         if kind.enum is not None:
@@ -69,18 +71,24 @@ def function_parameters(reader: Any, function: FunctionRef) -> list[dict]:
             if item_type and item_type.enum is not None:
                 type_name = None
             action = "store" if argument else "append"
-            nargs = "*" if argument else None
+            nargs = ("+" if required else "*") if argument else None
         if type_name is None and choices is None:
             type_name = "str"
+        if not all(isinstance(d, str) and d for d in declarations):
+            line = getattr(item.default_node, "lineno", item.line)
+            reader._warn(
+                function.module,
+                line,
+                f"Option names of '{item.name}' computed at run time; skipped.",
+            )
+            continue
         if argument:
             flags: list[str] = []
         else:
-            _, options, secondary = split_declarations(
-                [d for d in declarations if isinstance(d, str)]
-            )
+            _, options, secondary = split_declarations(declarations)
             if not options:
                 options = ["--" + item.name.replace("_", "-")]
-                if type_name == "bool" and not kw.get("is_flag"):
+                if type_name == "bool":  # typer ignores is_flag= (deprecated)
                     secondary = ["--no-" + item.name.replace("_", "-")]
             flags = [*options, *secondary]
             if type_name == "bool":
