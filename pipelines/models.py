@@ -18,7 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from publishing.models import LogLineBase
+from publishing.models import JobState, LogLineBase
 
 
 class Status(models.TextChoices):
@@ -49,7 +49,10 @@ def cache_key(image_digest: str, command: list[str], dataset_commit: str, paths:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-class Run(models.Model):
+class Run(JobState, models.Model):
+    active_statuses = ACTIVE_STATUSES
+    final_statuses = FINAL_STATUSES
+
     kind = models.CharField(max_length=16, default="experiment")  # or "data-operation", …
     pipeline_run = models.ForeignKey(
         "PipelineRun", on_delete=models.CASCADE, null=True, blank=True, related_name="steps"
@@ -115,14 +118,6 @@ class Run(models.Model):
         return self.cached_from_id is not None
 
     @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    @property
     def duration(self) -> timedelta | None:
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
@@ -143,11 +138,8 @@ class Run(models.Model):
         return user.pk == self.created_by_id or self.dataset.can_write(user)
 
     def is_stale(self, timeout: timedelta) -> bool:
-        """Active but silent for longer than ``timeout``: its worker is gone."""
-        if self.status == Status.QUEUED:
-            return False  # waiting for a worker is not a sign of death
-        last_sign = self.heartbeat_at or self.started_at or self.created_at
-        return self.is_active and timezone.now() - last_sign > timeout
+        # Waiting for a worker is not a sign of death (a run has no queue timeout).
+        return self.status != Status.QUEUED and super().is_stale(timeout)
 
 
 class RunLogLine(LogLineBase):
@@ -195,12 +187,15 @@ class PipelineKind(models.TextChoices):
     VISUALIZATION = "visualization", "Visualization"
 
 
-class PipelineRun(models.Model):
+class PipelineRun(JobState, models.Model):
     """One run of a data pipeline (steps of Data Operations whose last output is committed to a
     new branch of the dataset) or of a visualization (one Data Visualization step whose outputs
     are shown). Each step is a ``Run`` with ``pipeline_run`` and ``step`` set; what makes the
     run reproducible (dataset commit, each step's image digest and parameters) is on the rows.
     """
+
+    active_statuses = ACTIVE_STATUSES
+    final_statuses = FINAL_STATUSES
 
     kind = models.CharField(
         max_length=16, choices=PipelineKind.choices, default=PipelineKind.DATA_PIPELINE
@@ -249,14 +244,6 @@ class PipelineRun(models.Model):
     def resource(self) -> str:
         """What an internal credential names to finish this pipeline run (commit its output)."""
         return f"pipeline-run:{self.pk}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
 
     @property
     def is_visualization(self) -> bool:

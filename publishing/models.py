@@ -50,6 +50,32 @@ ACTIVE_STATUSES = (Status.QUEUED, Status.CLONING, Status.PARSING, Status.BUILDIN
 FINAL_STATUSES = (Status.PUBLISHED, Status.FAILED, Status.CANCELLED)
 
 
+class JobState:
+    """What every job row answers about its state: a publication here, runs in pipelines.
+
+    The row's class names its active and final statuses (every job has queued, failed and
+    cancelled among them). A job run by a worker records ``heartbeat_at`` as it goes, so one
+    whose worker died is told apart from one still working (``is_stale``); ``publishing.jobs``
+    moves jobs through their states.
+    """
+
+    active_statuses: tuple[str, ...] = ()
+    final_statuses: tuple[str, ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.active_statuses
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.final_statuses
+
+    def is_stale(self, timeout: timedelta) -> bool:
+        """Active but silent for longer than ``timeout``: its worker is gone."""
+        last_sign = self.heartbeat_at or self.started_at or self.created_at
+        return self.is_active and timezone.now() - last_sign > timeout
+
+
 # Names of the builders shipped with the hub, as users know them; others are spelled out from
 # their class name.
 BUILDER_LABELS = {
@@ -59,7 +85,10 @@ BUILDER_LABELS = {
 }
 
 
-class Publication(models.Model):
+class Publication(JobState, models.Model):
+    active_statuses = ACTIVE_STATUSES
+    final_statuses = FINAL_STATUSES
+
     module = models.ForeignKey(
         "modules.Module", on_delete=models.CASCADE, related_name="publications"
     )
@@ -109,14 +138,6 @@ class Publication(models.Model):
         )
 
     @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    @property
     def duration(self) -> timedelta | None:
         """How long the build ran (so far, while it runs); None before it started."""
         if self.started_at is None:
@@ -128,11 +149,6 @@ class Publication(models.Model):
         """The builder in words: "DockerBuilder" -> "Docker engine"."""
         words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", self.builder.removesuffix("Builder"))
         return BUILDER_LABELS.get(self.builder) or f"{words or self.builder} builder"
-
-    def is_stale(self, timeout: timedelta) -> bool:
-        """Active but silent for longer than ``timeout``: its worker is gone."""
-        last_sign = self.heartbeat_at or self.started_at or self.created_at
-        return self.is_active and timezone.now() - last_sign > timeout
 
 
 class LogLineBase(models.Model):

@@ -7,7 +7,7 @@ from django.conf import settings
 from modules.blobstore import BlobStore
 from publishing.logs import LiveLog
 
-from ..models import Run, RunLogLine
+from ..models import RunLogLine
 
 
 class RunError(Exception):
@@ -34,7 +34,3 @@ class RunLog(LiveLog):
 
 def artifact_store() -> BlobStore:
     return BlobStore(settings.ARTIFACTS_DIR)
-
-
-def _append(run: Run, text: str) -> None:
-    RunLog(run, check_cancel=False).write(text, important=True)

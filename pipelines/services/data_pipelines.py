@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..models import cache_key as make_cache_key
 from ..runners import INPUT_MOUNT, OUTPUT_MOUNT
-from .common import RunError, _append, artifact_store
+from .common import RunError, RunLog, artifact_store
 from .experiments import (
     _cache_hit,
     _input_paths,
@@ -325,7 +325,7 @@ def _enqueue(pipeline_run: PipelineRun) -> None:
 
 def _append_steps(pipeline_run: PipelineRun, text: str) -> None:
     for step in pipeline_run.steps.all():
-        _append(step, text)
+        RunLog.note(step, text)
 
 
 # -- finishing (web side: the hub holds the repository and the artifact store) -----------------
@@ -419,7 +419,7 @@ def fail_pipeline(
         if Run.objects.filter(pk=later.pk, status=Status.QUEUED).update(
             status=Status.CANCELLED, finished_at=now
         ):
-            _append(later, f"Not run: {reason}")
+            RunLog.note(later, f"Not run: {reason}")
     PipelineRun.objects.filter(pk=pipeline_run.pk, status__in=ACTIVE_STATUSES).update(
         status=Status.CANCELLED if kind == "" else Status.FAILED,
         failure_reason=reason,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from modules.models import Kind, Module
 from modules.repository import NotFound, RepositoryError, validate_path
+from publishing import jobs
 from publishing.models import Publication
 from publishing.models import Status as PublicationStatus
 
@@ -26,7 +27,7 @@ from .. import parameters
 from ..models import ACTIVE_STATUSES, Artifact, FailureKind, Metric, Run, Status
 from ..models import cache_key as make_cache_key
 from ..runners import INPUT_MOUNT, OUTPUT_MOUNT
-from .common import RunError, _append
+from .common import RunError, RunLog
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def start_run(user: User, request: StartRequest) -> Run:
         if source is not None:
             _serve_from_cache(run, source)
         else:
-            _append(
+            RunLog.note(
                 run,
                 f"Queued {publication.module.full_name} v{publication.version} on "
                 f"{dataset.full_name} at {commit[:10]} ({ref}) by {user.username}",
@@ -237,7 +238,7 @@ def _serve_from_cache(run: Run, source: Run) -> None:
         finished_at=now,
     )
     run.refresh_from_db()
-    _append(
+    RunLog.note(
         run,
         f"Served from the step cache: run {origin.pk} ran the same image digest, parameters and "
         "dataset content; its outputs and metrics are reused and no container was started.",
@@ -255,14 +256,7 @@ def _enqueue(run: Run) -> None:
 # -- cancelling and reaping -------------------------------------------------------------------
 def cancel_run(run: Run) -> Run:
     """Queued runs end at once; running ones are killed by their worker within half a second."""
-    if run.is_final:
-        return run
-    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
-    if Run.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, finished_at=timezone.now()
-    ):
-        _append(run, "Cancelled before it started.")
-    run.refresh_from_db()
+    jobs.cancel(run, RunLog, "Cancelled before it started.")
     return run
 
 
@@ -278,12 +272,6 @@ def reap_stale_runs(runs=None) -> int:
             f"No sign of life from the run worker for {int(timeout.total_seconds())} s: the "
             "worker stopped or was restarted."
         )
-        if Run.objects.filter(pk=run.pk, status=run.status).update(
-            status=Status.FAILED,
-            failure_kind=FailureKind.PLATFORM,
-            failure_reason=reason,
-            finished_at=timezone.now(),
-        ):
-            _append(run, reason)
+        if jobs.fail_unless_moved(run, RunLog, reason, FailureKind.PLATFORM):
             reaped += 1
     return reaped

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.internal import issue_internal_token
 
 from ..models import FailureKind, PipelineRun, Run, Status
-from .common import RunPlatformError, _append
+from .common import RunLog, RunPlatformError
 from .data_pipelines import advance_through_cache, fail_pipeline
 from .runs import claim_run, output_folder, run_claimed
 
@@ -134,5 +134,5 @@ def _ask_hub_to_finish(pipeline_run: PipelineRun) -> None:
     reason = f"The hub did not commit the output ({last_error})."
     last = pipeline_run.steps.order_by("-step").first()
     if last is not None:
-        _append(last, reason)
+        RunLog.note(last, reason)
     fail_pipeline(pipeline_run, reason, FailureKind.PLATFORM)

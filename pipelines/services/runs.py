@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.internal import issue_internal_token
+from publishing import jobs
 from publishing.logs import Cancelled
 
 from .. import metrics
@@ -110,7 +111,7 @@ def _perform(job: RunJob) -> None:
     # "running" (cancel, the reaper, tests) can already find its container.
     name = f"mlreef-run-{run.pk}-{uuid.uuid4().hex[:8]}"
     Run.objects.filter(pk=run.pk).update(container_name=name)
-    _advance(job, Status.RUNNING)
+    jobs.advance(log, Status.RUNNING)
     log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
     execution = runner.start(
         ContainerSpec(
@@ -130,7 +131,7 @@ def _perform(job: RunJob) -> None:
     finally:
         execution.stop()
         execution.remove()
-    _advance(job, Status.COLLECTING)
+    jobs.advance(log, Status.COLLECTING)
     _read_metrics(job, output_dir, final=True)
     _upload_outputs(job, output_dir)
     _judge(job, exit_status, over_time)
@@ -138,18 +139,6 @@ def _perform(job: RunJob) -> None:
 
 def output_folder(workdir: Path) -> Path:
     return workdir / "output"
-
-
-def _advance(job: RunJob, status: str) -> None:
-    updated = (
-        Run.objects.filter(pk=job.run.pk, cancel_requested=False)
-        .exclude(status__in=(Status.CANCELLED, Status.FAILED))
-        .update(status=status, heartbeat_at=timezone.now())
-    )
-    if not updated:
-        raise Cancelled()
-    job.run.status = job.log.step = status
-    job.log.write(f"== {status} ==", important=True)
 
 
 def _git_env(token: str) -> dict[str, str]:
@@ -361,22 +350,11 @@ def _judge(job: RunJob, status: ExitStatus, over_time: bool) -> None:
         )
 
 
+FAILURE_PREFIXES = {
+    FailureKind.USER: "The run failed (fix the script, its inputs or its limits)",
+    FailureKind.PLATFORM: "The run failed (platform error)",
+}
+
+
 def _finish(job: RunJob, status: str, reason: str = "", kind: str = "") -> None:
-    run = job.run
-    job.log.check_cancel = False
-    job.log.step = status
-    if reason:
-        prefix = {
-            FailureKind.USER: "The run failed (fix the script, its inputs or its limits)",
-            FailureKind.PLATFORM: "The run failed (platform error)",
-        }.get(kind, "Stopped")
-        job.log.write(f"{prefix}: {reason}", important=True)
-    job.log.write(f"== {status} ==", important=True)
-    job.log.save_size()
-    Run.objects.filter(pk=run.pk).update(
-        status=status,
-        failure_reason=reason,
-        failure_kind=kind,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-    )
+    jobs.finish(job.log, status, reason, kind, FAILURE_PREFIXES)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from modules.models import Module
 from modules.repository import RepositoryError
 
-from .. import source
+from .. import jobs, source
 from ..builders import BuildPlatformError, BuildRequest, BuildUserError, get_builder
 from ..logs import Cancelled, PublicationLog
 from ..models import Publication, Status
@@ -94,17 +94,17 @@ def run_publication(publication_id: int, task_id: str = "") -> None:
         run = BuildRun(publication, log, Path(tmp))
         builder = None
         try:
-            _advance(run, Status.CLONING)
+            jobs.advance(log, Status.CLONING)
             code = _clone(run)
-            _advance(run, Status.PARSING)
+            jobs.advance(log, Status.PARSING)
             parameters = _parse(run, code)
-            _advance(run, Status.BUILDING)
+            jobs.advance(log, Status.BUILDING)
             builder = get_builder()
             run.request = build_request(run.publication, code, parameters, run.epoch)
             assert run.request.target is not None
             log.secrets.append(run.request.target.password)
             builder.build(run.request, log.write)
-            _advance(run, Status.PUSHING)
+            jobs.advance(log, Status.PUSHING)
             digest = _push(run, builder)
             _publish(run, digest)
         except Cancelled:
@@ -138,19 +138,6 @@ def _secrets() -> list[str]:
         settings.BUILD_PIP_INDEX_URL,
         settings.BUILD_PIP_EXTRA_INDEX_URL,
     ]
-
-
-def _advance(run: BuildRun, status: str) -> None:
-    publication = run.publication
-    updated = (
-        Publication.objects.filter(pk=publication.pk, cancel_requested=False)
-        .exclude(status__in=(Status.CANCELLED, Status.FAILED))
-        .update(status=status, heartbeat_at=timezone.now())
-    )
-    if not updated:
-        raise Cancelled()
-    publication.status = run.log.step = status
-    run.log.write(f"== {status} ==", important=True)
 
 
 def _clone(run: BuildRun) -> Path:
@@ -256,23 +243,11 @@ def _discard(run: BuildRun) -> None:
         logger.warning("could not discard build tag %s: %s", run.request.tags[0], error)
 
 
+FAILURE_PREFIXES = {
+    "user": "Publishing failed (fix the module)",
+    "platform": "Publishing failed (platform error)",
+}
+
+
 def _finish(run: BuildRun, status: str, digest: str = "", reason: str = "", kind: str = "") -> None:
-    publication = run.publication
-    run.log.check_cancel = False
-    run.log.step = status
-    if reason:
-        prefix = {
-            "user": "Publishing failed (fix the module)",
-            "platform": "Publishing failed (platform error)",
-        }.get(kind, "Stopped")
-        run.log.write(f"{prefix}: {reason}", important=True)
-    run.log.write(f"== {status} ==", important=True)
-    run.log.save_size()
-    Publication.objects.filter(pk=publication.pk).update(
-        status=status,
-        image_digest=digest,
-        failure_reason=reason,
-        failure_kind=kind,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-    )
+    jobs.finish(run.log, status, reason, kind, FAILURE_PREFIXES, image_digest=digest)

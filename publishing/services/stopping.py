@@ -9,22 +9,16 @@ from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
+from .. import jobs
 from ..logs import PublicationLog
-from ..models import ACTIVE_STATUSES, Publication, Status
+from ..models import ACTIVE_STATUSES, Publication
 
 logger = logging.getLogger(__name__)
 
 
 def cancel_publication(publication: Publication) -> Publication:
     """Queued ones end at once; running ones stop at their next log line."""
-    if publication.is_final:
-        return publication
-    Publication.objects.filter(pk=publication.pk).update(cancel_requested=True)
-    if Publication.objects.filter(pk=publication.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, finished_at=timezone.now()
-    ):
-        PublicationLog.note(publication, "Cancelled before the build started.")
-    publication.refresh_from_db()
+    jobs.cancel(publication, PublicationLog, "Cancelled before the build started.")
     return publication
 
 
@@ -59,14 +53,8 @@ def reap_stale_publications(publications=None) -> int:
             )
         else:
             continue
-        if Publication.objects.filter(pk=publication.pk, status=publication.status).update(
-            status=Status.FAILED,
-            failure_kind="platform",
-            failure_reason=reason,
-            finished_at=timezone.now(),
-        ):
+        if jobs.fail_unless_moved(publication, PublicationLog, reason):
             _stop_task(publication.task_id)
-            PublicationLog.note(publication, reason)
             reaped += 1
     return reaped
 
