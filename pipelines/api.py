@@ -13,9 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.internal import InternalToken
 from modules.api import get_module
+from publishing.api import log_lines_after
 from publishing.models import Publication
 
 from . import metrics, services
+from .access import readable_run
 from .models import Run
 from .serializers import (
     ArtifactSerializer,
@@ -26,21 +28,6 @@ from .serializers import (
     RunSerializer,
     StartRunSerializer,
 )
-
-
-def get_run(request, run_id: int) -> Run:
-    """A run its user may read (both the dataset and the module), else 404."""
-    services.reap_stale_runs(Run.objects.filter(pk=run_id))
-    run = (
-        Run.objects.select_related(
-            "module__owner", "dataset__owner", "publication", "created_by", "cached_from"
-        )
-        .filter(pk=run_id)
-        .first()
-    )
-    if run is None or not run.can_read(request.user):
-        raise Http404("Run not found.")
-    return run
 
 
 def _split(full_name: str, field: str) -> tuple[str, str]:
@@ -114,7 +101,7 @@ class RunListView(APIView):
 class RunDetailView(APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request, run_id: int):
-        return Response(RunSerializer(get_run(request, run_id)).data)
+        return Response(RunSerializer(readable_run(request.user, run_id)).data)
 
 
 class RunLogView(APIView):
@@ -123,19 +110,15 @@ class RunLogView(APIView):
         responses=RunLogLineSerializer(many=True),
     )
     def get(self, request, run_id: int):
-        run = get_run(request, run_id)
-        offset = request.query_params.get("offset", "0")
-        if not offset.isdigit():
-            raise exceptions.ValidationError({"offset": "offset must be a whole number."})
-        lines = run.lines.filter(number__gt=int(offset))[:5000]
-        return Response(RunLogLineSerializer(lines, many=True).data)
+        run = readable_run(request.user, run_id)
+        return Response(RunLogLineSerializer(log_lines_after(request, run), many=True).data)
 
 
 class RunMetricListView(APIView):
     @extend_schema(responses=MetricSummarySerializer(many=True))
     def get(self, request, run_id: int):
         """Each metric key with its final and best value and number of steps."""
-        run = get_run(request, run_id)
+        run = readable_run(request.user, run_id)
         rows = [{"key": key, **entry} for key, entry in metrics.summary(run).items()]
         return Response(MetricSummarySerializer(rows, many=True).data)
 
@@ -151,7 +134,7 @@ class RunMetricHistoryView(APIView):
     )
     def get(self, request, run_id: int):
         """Every value of one metric by step (as MLflow's metrics/get-history), paged."""
-        run = get_run(request, run_id)
+        run = readable_run(request.user, run_id)
         key = request.query_params.get("key", "")
         if not key:
             raise exceptions.ValidationError({"key": "Name the metric: ?key=loss"})
@@ -165,7 +148,7 @@ class RunMetricHistoryView(APIView):
 class RunArtifactListView(APIView):
     @extend_schema(responses=ArtifactSerializer(many=True))
     def get(self, request, run_id: int):
-        run = get_run(request, run_id)
+        run = readable_run(request.user, run_id)
         return Response(ArtifactSerializer(run.artifacts.all(), many=True).data)
 
 
@@ -192,7 +175,7 @@ class RunArtifactView(APIView):
     def get(self, request, run_id: int, path: str):
         if isinstance(request.auth, InternalToken) and not request.auth.allows(f"run:{run_id}"):
             raise exceptions.PermissionDenied("This credential is not for this run.")
-        return artifact_response(get_run(request, run_id), path)
+        return artifact_response(readable_run(request.user, run_id), path)
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
@@ -219,7 +202,7 @@ class RunArtifactView(APIView):
 class RunCancelView(APIView):
     @extend_schema(request=None, responses={202: RunSerializer})
     def post(self, request, run_id: int):
-        run = get_run(request, run_id)
+        run = readable_run(request.user, run_id)
         if not run.can_cancel(request.user):
             raise exceptions.PermissionDenied(
                 "Only its author or the dataset's writers cancel a run."
@@ -237,7 +220,7 @@ class RunAgainView(APIView):
     @extend_schema(request=RunAgainSerializer, responses={202: RunSerializer})
     def post(self, request, run_id: int):
         """Start an identical run: same image digest, parameters and dataset commit."""
-        run = get_run(request, run_id)
+        run = readable_run(request.user, run_id)
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
         serializer = RunAgainSerializer(data=request.data)

@@ -16,6 +16,7 @@ from accounts.internal import InternalToken
 from modules.api import get_module
 
 from . import services
+from .access import readable_pipeline_run
 from .api import _split
 from .models import PipelineKind, PipelineRun
 from .serializers import (
@@ -52,18 +53,6 @@ PARSERS = [JSONParser, YAMLParser, FormParser, MultiPartParser]
 
 def _bad(error: Exception) -> exceptions.ValidationError:
     return exceptions.ValidationError({"detail": str(error)})
-
-
-def get_pipeline_run(request, pipeline_run_id: int) -> PipelineRun:
-    services.reap_stale_pipelines(PipelineRun.objects.filter(pk=pipeline_run_id))
-    pipeline_run = (
-        PipelineRun.objects.select_related("dataset__owner", "created_by")
-        .filter(pk=pipeline_run_id)
-        .first()
-    )
-    if pipeline_run is None or not pipeline_run.can_read(request.user):
-        raise Http404("Pipeline run not found.")
-    return pipeline_run
 
 
 def _definition(data) -> definitions.Definition:
@@ -202,13 +191,15 @@ class PipelineRunDetailView(APIView):
     @extend_schema(responses=PipelineRunSerializer)
     def get(self, request, pipeline_run_id: int):
         """Status of the run and of each step (status, duration, cached, log and outputs)."""
-        return Response(PipelineRunSerializer(get_pipeline_run(request, pipeline_run_id)).data)
+        return Response(
+            PipelineRunSerializer(readable_pipeline_run(request.user, pipeline_run_id)).data
+        )
 
 
 class PipelineRunStepsView(APIView):
     @extend_schema(responses=PipelineStepSerializer(many=True))
     def get(self, request, pipeline_run_id: int):
-        pipeline_run = get_pipeline_run(request, pipeline_run_id)
+        pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
         steps = pipeline_run.steps.select_related(
             "module__owner", "dataset__owner", "publication", "created_by"
         ).order_by("step")
@@ -222,7 +213,7 @@ class PipelineRunLogView(APIView):
     )
     def get(self, request, pipeline_run_id: int):
         """Every step's log lines, by step number."""
-        pipeline_run = get_pipeline_run(request, pipeline_run_id)
+        pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
         steps = pipeline_run.steps.order_by("step")
         if request.query_params.get("step", "").isdigit():
             steps = steps.filter(step=int(request.query_params["step"]))
@@ -238,7 +229,7 @@ class PipelineRunOutputsView(APIView):
     @extend_schema(responses=ArtifactSerializer(many=True))
     def get(self, request, pipeline_run_id: int):
         """The last step's output files (download each at /api/v1/runs/<step id>/artifacts/)."""
-        pipeline_run = get_pipeline_run(request, pipeline_run_id)
+        pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
         last = pipeline_run.steps.order_by("-step").first()
         artifacts = last.artifacts.all() if last else []
         return Response(ArtifactSerializer(artifacts, many=True).data)
@@ -247,7 +238,7 @@ class PipelineRunOutputsView(APIView):
 class PipelineRunCancelView(APIView):
     @extend_schema(request=None, responses={202: PipelineRunSerializer})
     def post(self, request, pipeline_run_id: int):
-        pipeline_run = get_pipeline_run(request, pipeline_run_id)
+        pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
         if not pipeline_run.can_cancel(request.user):
             raise exceptions.PermissionDenied("Only its author or the dataset's writers cancel.")
         if pipeline_run.is_final:

@@ -25,13 +25,14 @@ from modules.views import module_context, module_view
 from publishing.models import Publication
 from publishing.models import Status as PublicationStatus
 
-from . import services
+from . import forms, services
+from .access import readable_pipeline_run
 from .models import PipelineKind, PipelineRun
 from .services import definitions
-from .views import _field_rows, _form_values
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 HTML_TYPES = {"text/html"}
+SAVED_PIPELINE_FOLDERS = frozenset({".mlreef", ".mlreef/pipelines"})
 # What an HTML output may do: run its own inline code, draw, style; nothing else. ``sandbox``
 # without allow-same-origin gives it an opaque origin even when opened on its own.
 OUTPUT_HTML_POLICY = (
@@ -41,25 +42,12 @@ OUTPUT_HTML_POLICY = (
 )
 
 
-def _pipeline_run_for(request: HttpRequest, pipeline_run_id: int) -> PipelineRun:
-    services.reap_stale_pipelines(PipelineRun.objects.filter(pk=pipeline_run_id))
-    pipeline_run = (
-        PipelineRun.objects.select_related("dataset__owner", "created_by")
-        .filter(pk=pipeline_run_id)
-        .first()
-    )
-    if pipeline_run is None or not pipeline_run.can_read(request.user):
-        raise Http404("Pipeline run not found.")
-    return pipeline_run
-
-
 def _paths(dataset: Module, ref: str) -> list[str]:
+    """Input path choices without the folder of saved pipelines; none when ``ref`` is bad."""
     try:
-        files = dataset.repository.list_files(ref)
+        return forms.path_choices(dataset, ref, hidden=SAVED_PIPELINE_FOLDERS)
     except RepositoryError:
         return []
-    folders = {f.rsplit("/", 1)[0] for f in files if "/" in f}
-    return sorted((set(files) | folders) - {".mlreef", ".mlreef/pipelines"})[:500]
 
 
 # -- the dataset's Pipelines tab ---------------------------------------------------------------
@@ -144,7 +132,7 @@ def visualization_new(request: HttpRequest, module: Module) -> HttpResponse:
     errors: list[str] = []
     submitted: dict = {}
     if request.method == "POST" and publication is not None:
-        submitted = _form_values(request, publication.parameters)
+        submitted = forms.form_values(request, publication.parameters)
         try:
             pipeline_run = services.start_pipeline(
                 request.user,
@@ -177,7 +165,7 @@ def visualization_new(request: HttpRequest, module: Module) -> HttpResponse:
             "ref_value": ref,
             "paths": _paths(module, ref),
             "selected_paths": set(source.getlist("input_path")),
-            "fields": _field_rows(publication.parameters, submitted) if publication else [],
+            "fields": forms.field_rows(publication.parameters, submitted) if publication else [],
             "errors": errors,
         },
         status=400 if errors else 200,
@@ -195,7 +183,7 @@ def _kind_of(artifact) -> str:
 
 
 def pipeline_run_detail(request: HttpRequest, pipeline_run_id: int) -> HttpResponse:
-    pipeline_run = _pipeline_run_for(request, pipeline_run_id)
+    pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
     steps = list(pipeline_run.steps.select_related("module__owner", "publication").order_by("step"))
     last = steps[-1] if steps else None
     outputs = []
@@ -217,7 +205,7 @@ def pipeline_run_detail(request: HttpRequest, pipeline_run_id: int) -> HttpRespo
 
 @require_POST
 def pipeline_run_cancel(request: HttpRequest, pipeline_run_id: int) -> HttpResponse:
-    pipeline_run = _pipeline_run_for(request, pipeline_run_id)
+    pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
     if not pipeline_run.can_cancel(request.user):
         raise Http404("Pipeline run not found.")
     services.cancel_pipeline(pipeline_run)
@@ -227,7 +215,7 @@ def pipeline_run_cancel(request: HttpRequest, pipeline_run_id: int) -> HttpRespo
 @xframe_options_sameorigin
 def pipeline_output(request: HttpRequest, pipeline_run_id: int, run_id: int, path: str):
     """One output file of a step: images and HTML inline (HTML sandboxed), others as downloads."""
-    pipeline_run = _pipeline_run_for(request, pipeline_run_id)
+    pipeline_run = readable_pipeline_run(request.user, pipeline_run_id)
     step = get_object_or_404(pipeline_run.steps, pk=run_id)
     artifact = get_object_or_404(step.artifacts, path=path)
     store = services.artifact_store()

@@ -19,23 +19,12 @@ from modules.views import module_context, module_view
 from publishing.models import Publication
 from publishing.models import Status as PublicationStatus
 
-from . import metrics, parameters, services
+from . import forms, metrics, services
+from .access import readable_run
 from .api import artifact_response
 from .models import Run
 
 MAX_COMPARED = 10
-
-
-def _run_for(request: HttpRequest, run_id: int) -> Run:
-    services.reap_stale_runs(Run.objects.filter(pk=run_id))
-    run = (
-        Run.objects.select_related("module__owner", "dataset__owner", "publication", "created_by")
-        .filter(pk=run_id)
-        .first()
-    )
-    if run is None or not run.can_read(request.user):
-        raise Http404("Run not found.")
-    return run
 
 
 def _readable(request: HttpRequest, full_name: str, kind: str | None = None) -> Module | None:
@@ -51,44 +40,6 @@ def _readable(request: HttpRequest, full_name: str, kind: str | None = None) -> 
 
 
 # -- starting ---------------------------------------------------------------------------------
-def _form_values(request: HttpRequest, schema: list[dict]) -> dict:
-    """Form fields back into parameter values; empty fields keep the version's default."""
-    values: dict = {}
-    for parameter in parameters.visible_parameters(schema):
-        name = parameter["name"]
-        field = f"param-{name}"
-        if parameters.is_switch(parameter):
-            values[name] = field in request.POST
-            continue
-        raw = request.POST.get(field, "").strip()
-        if raw == "":
-            continue
-        values[name] = raw.split() if parameters.is_list(parameter) else raw
-    return values
-
-
-def _field_rows(schema: list[dict], submitted: dict) -> list[dict]:
-    rows = []
-    for parameter in parameters.visible_parameters(schema):
-        name = parameter["name"]
-        value = submitted.get(name, parameter.get("default"))
-        if isinstance(value, list):
-            value = " ".join(map(str, value))
-        rows.append(
-            {
-                **parameter,
-                "field": f"param-{name}",
-                "switch": parameters.is_switch(parameter),
-                "list": parameters.is_list(parameter),
-                "checked": bool(value) if parameters.is_switch(parameter) else False,
-                "value": "" if value is None else value,
-                "input_type": "number" if parameter.get("type") in ("int", "float") else "text",
-                "step": "1" if parameter.get("type") == "int" else "any",
-            }
-        )
-    return rows
-
-
 @login_required
 def run_new(request: HttpRequest) -> HttpResponse:
     """Dataset, ref and input paths; a published Model version (search); its parameter form."""
@@ -115,14 +66,12 @@ def run_new(request: HttpRequest) -> HttpResponse:
     paths: list[str] = []
     if dataset is not None:
         try:
-            files = dataset.repository.list_files(ref)
-            folders = sorted({f.rsplit("/", 1)[0] for f in files if "/" in f})
-            paths = sorted(set(files) | set(folders))[:500]
+            paths = forms.path_choices(dataset, ref)
         except RepositoryError as error:
             errors.append(f"{dataset.full_name} at '{ref}': {error}")
     submitted = {}
     if request.method == "POST" and publication is not None and dataset is not None:
-        submitted = _form_values(request, publication.parameters)
+        submitted = forms.form_values(request, publication.parameters)
         try:
             run = services.start_run(
                 request.user,
@@ -154,7 +103,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
         "query": query,
         "versions": versions.order_by("module__slug", "-version")[:50],
         "publication": publication,
-        "fields": _field_rows(publication.parameters, submitted) if publication else [],
+        "fields": forms.field_rows(publication.parameters, submitted) if publication else [],
         "errors": errors,
         "limits": services.default_limits(),
     }
@@ -163,7 +112,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
 
 # -- a run ------------------------------------------------------------------------------------
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _run_for(request, run_id)
+    run = readable_run(request.user, run_id)
     summary = metrics.summary(run)
     return render(
         request,
@@ -181,17 +130,17 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_events(request: HttpRequest, run_id: int) -> HttpResponse:
     """Server-Sent Events of the log (id = line number, status, then 'end'), served by the
     stream server: this view checks access and answers 307 to a signed link."""
-    return redirect_to_stream(request, "run", _run_for(request, run_id).pk)
+    return redirect_to_stream(request, "run", readable_run(request.user, run_id).pk)
 
 
 def run_metric_events(request: HttpRequest, run_id: int) -> HttpResponse:
     """Server-Sent Events of the metric points (each a 'line' event, id = its row)."""
-    return redirect_to_stream(request, "run-metrics", _run_for(request, run_id).pk)
+    return redirect_to_stream(request, "run-metrics", readable_run(request.user, run_id).pk)
 
 
 @require_POST
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _run_for(request, run_id)
+    run = readable_run(request.user, run_id)
     if not run.can_cancel(request.user):
         raise Http404("Run not found.")
     services.cancel_run(run)
@@ -202,7 +151,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_again(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _run_for(request, run_id)
+    run = readable_run(request.user, run_id)
     try:
         again = services.run_again(request.user, run, use_cache="use_cache" in request.POST)
     except services.RunError as error:
@@ -212,7 +161,7 @@ def run_again(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 def run_artifact(request: HttpRequest, run_id: int, path: str) -> HttpResponse:
-    return artifact_response(_run_for(request, run_id), path)
+    return artifact_response(readable_run(request.user, run_id), path)
 
 
 # -- lists and comparison ---------------------------------------------------------------------

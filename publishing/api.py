@@ -75,6 +75,18 @@ class PublicationDetailView(APIView):
         )
 
 
+LOG_PAGE_LINES = 5000
+
+
+def log_lines_after(request, job):
+    """A job's log lines after ``?offset=N`` (the last line number a client has), a page at
+    a time; a publication's or a run's alike."""
+    offset = request.query_params.get("offset", "0")
+    if not offset.isdigit():
+        raise exceptions.ValidationError({"offset": "offset must be a whole number."})
+    return job.lines.filter(number__gt=int(offset))[:LOG_PAGE_LINES]
+
+
 class PublicationLogView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("offset", int, description="Return lines after this one")],
@@ -82,11 +94,7 @@ class PublicationLogView(APIView):
     )
     def get(self, request, namespace: str, slug: str, version: int):
         publication = get_publication(request, namespace, slug, version)
-        offset = request.query_params.get("offset", "0")
-        if not offset.isdigit():
-            raise exceptions.ValidationError({"offset": "offset must be a whole number."})
-        lines = publication.lines.filter(number__gt=int(offset))[:5000]
-        return Response(LogLineSerializer(lines, many=True).data)
+        return Response(LogLineSerializer(log_lines_after(request, publication), many=True).data)
 
 
 class PublicationCancelView(APIView):

@@ -114,6 +114,13 @@ class Reading(GitDirectory):
         except KeyError:
             raise NotFound(f"No file or directory '{clean}' at '{ref}'.") from None
 
+    def _blob(self, ref: str, path: str):
+        """The file at ``path``; a directory there is "not found" for a reader of files."""
+        obj = self._object(ref, path)
+        if obj.type != "blob":
+            raise NotFound(f"'{path}' is a directory, not a file.")
+        return obj
+
     @_readable
     def tree(self, ref: str, path: str = "") -> list[TreeEntry]:
         obj = self._object(ref, path)
@@ -153,16 +160,12 @@ class Reading(GitDirectory):
     @_readable
     def read_head(self, ref: str, path: str, limit: int) -> bytes:
         """The first ``limit`` bytes of a file (previews of large files)."""
-        obj = self._object(ref, path)
-        if obj.type != "blob":
-            raise NotFound(f"'{path}' is a directory, not a file.")
+        obj = self._blob(ref, path)
         return obj.data_stream.read(limit)
 
     @_readable
     def blob_sha(self, ref: str, path: str) -> str:
-        obj = self._object(ref, path)
-        if obj.type != "blob":
-            raise NotFound(f"'{path}' is a directory, not a file.")
+        obj = self._blob(ref, path)
         return obj.hexsha
 
     @_readable
@@ -214,9 +217,7 @@ class Reading(GitDirectory):
 
     @_readable
     def read_file(self, ref: str, path: str, max_size: int | None = None) -> bytes:
-        obj = self._object(ref, path)
-        if obj.type != "blob":
-            raise NotFound(f"'{path}' is a directory, not a file.")
+        obj = self._blob(ref, path)
         if max_size is not None and obj.size > max_size:
             raise RepositoryError(f"'{path}' is {obj.size} bytes, larger than {max_size}.")
         return obj.data_stream.read()
@@ -225,9 +226,7 @@ class Reading(GitDirectory):
     def open_blob(self, ref: str, path: str) -> BlobStream:
         """The file at ``path`` as a stream of chunks from ``git cat-file``: memory stays flat
         however large the file (a gigabyte of zeros packs to a kilobyte)."""
-        obj = self._object(ref, path)
-        if obj.type != "blob":
-            raise NotFound(f"'{path}' is a directory, not a file.")
+        obj = self._blob(ref, path)
         process = subprocess.Popen(
             [settings.GIT_BINARY, "--git-dir", str(self.path), "cat-file", "blob", obj.hexsha],
             stdout=subprocess.PIPE,
@@ -237,9 +236,7 @@ class Reading(GitDirectory):
 
     @_readable
     def file_size(self, ref: str, path: str) -> int:
-        obj = self._object(ref, path)
-        if obj.type != "blob":
-            raise NotFound(f"'{path}' is a directory, not a file.")
+        obj = self._blob(ref, path)
         return obj.size
 
     @_readable
