@@ -358,6 +358,13 @@ PUBLISH_QUEUE_TIMEOUT = env_int("PUBLISH_QUEUE_TIMEOUT", 3600)
 RUNNER = env_str("RUNNER", "pipelines.runners.docker.DockerRunner")
 RUN_QUEUE = env_str("RUN_QUEUE", "runs")
 RUN_GPU_QUEUE = env_str("RUN_GPU_QUEUE", "runs-gpu")
+# Sent to the run queue: a run worker removes the containers dead workers left on its engine
+# (every run worker also sweeps when it starts, GPU ones included).
+CELERY_BEAT_SCHEDULE["sweep-run-containers"] = {
+    "task": "pipelines.tasks.sweep_run_containers_task",
+    "schedule": 900.0,
+    "options": {"queue": RUN_QUEUE, "expires": 900},
+}
 HUB_URL = env_str("HUB_URL", PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")
 RUN_CPU_LIMIT = float(env_str("RUN_CPU_LIMIT", "1") or "1")
 RUN_MEMORY_LIMIT_MB = env_int("RUN_MEMORY_LIMIT_MB", 2048)

@@ -5,8 +5,11 @@ for GPU base environments), so only run workers (``celery worker -Q runs``) take
 """
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
 
 from . import services
+from .services.containers import sweep_run_containers_here
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -24,3 +27,19 @@ def reap_stale_runs_task() -> int:
 def execute_pipeline_task(pipeline_run_id: int) -> None:
     """A data pipeline's or visualization's steps, one after the other, on a run worker."""
     services.execute_pipeline(pipeline_run_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_run_containers_task() -> int:
+    """Scheduled by Celery beat onto the run queues, so a run worker sweeps its own engine."""
+    return sweep_run_containers_here()
+
+
+@worker_ready.connect
+def sweep_run_containers_at_start(sender=None, **_kwargs) -> None:
+    """A worker killed mid-run leaves its container behind; the next start of a run worker on
+    that engine removes it (workers that take no runs have no business with the engine)."""
+    consumed = sender.app.amqp.queues.consume_from if sender is not None else None
+    run_queues = {settings.RUN_QUEUE, settings.RUN_GPU_QUEUE}
+    if consumed and run_queues & set(consumed):
+        sweep_run_containers_here()

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from pipelines.runners.docker import DockerRunner
+
 GIT = shutil.which("git")
 
 
@@ -198,3 +200,15 @@ def url_with_credentials(
         return f"{base}{path}"
     scheme, rest = base.split("://", 1)
     return f"{scheme}://{quote(username)}:{quote(secret or '', safe='')}@{rest}{path}"
+
+
+class OnlyThese(DockerRunner):
+    """The real Docker runner, seeing only the run containers named: the engine is shared with
+    other test sessions, whose containers a test's sweep must never remove."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__()
+        self.names = set(names)
+
+    def run_containers(self):
+        return [c for c in super().run_containers() if c.name in self.names]

@@ -22,10 +22,11 @@ from accounts.models import PersonalAccessToken
 from modules import services as module_services
 from pipelines import services
 from pipelines.models import Run, Status
+from pipelines.services.containers import sweep_run_containers
 from publishing.models import BaseEnvironment, Publication
 from publishing.models import Status as PublicationStatus
 from tests.conftest import BASE_IMAGE, PASSWORD
-from tests.helpers import database_url, url_with_credentials
+from tests.helpers import OnlyThese, database_url, url_with_credentials
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -439,14 +440,19 @@ def test_a_killed_worker_fails_its_run_after_the_timeout(
             time.sleep(0.2)
         os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its pool, as a crash would
         doomed.wait(timeout=30)
+        settings.RUN_HEARTBEAT_TIMEOUT = 2
+        time.sleep(3)
+        assert services.reap_stale_runs() == 1
+        run.refresh_from_db()
+        assert run.status == Status.FAILED and run.failure_kind == "platform"
+        assert "No sign of life" in log_text(run)
+        # The orphan the worker left is still running; the sweep of its engine removes it
+        # (through the real runner, narrowed to it: the engine is shared with other sessions).
+        assert [c["State"] for c in containers_of(docker_engine, run.pk)] == ["running"]
+        assert sweep_run_containers(OnlyThese(run.container_name)) == 1
+        assert containers_of(docker_engine, run.pk) == []
     finally:
         if doomed.poll() is None:
             os.killpg(doomed.pid, signal.SIGKILL)
-        for container in containers_of(docker_engine, run.pk):  # the orphan the worker left
+        for container in containers_of(docker_engine, run.pk):
             docker_engine.remove_container(container["Id"], force=True)
-    settings.RUN_HEARTBEAT_TIMEOUT = 2
-    time.sleep(3)
-    assert services.reap_stale_runs() == 1
-    run.refresh_from_db()
-    assert run.status == Status.FAILED and run.failure_kind == "platform"
-    assert "No sign of life" in log_text(run)

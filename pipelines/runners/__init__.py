@@ -1,6 +1,6 @@
 """Runners: one small interface that starts a module's image on prepared folders, chosen by
 the RUNNER setting (as IMAGE_BUILDER chooses a builder). This package delivers the Docker
-engine runner; a Kubernetes or daemon-less one implements the same four methods."""
+engine runner; a Kubernetes or daemon-less one implements the same few methods."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ LogFunction = Callable[..., None]
 
 INPUT_MOUNT = "/mlreef/input"
 OUTPUT_MOUNT = "/mlreef/output"
+# Every container a runner starts for a run carries this label (the run's id) and a name with
+# this prefix (recorded on the run): how the hub's own containers are told apart on an engine.
+RUN_LABEL = "ai.mlreef.run"
+CONTAINER_PREFIX = "mlreef-run-"
 
 
 class RunnerError(Exception):
@@ -39,6 +43,15 @@ class ContainerSpec:
 class ExitStatus:
     code: int
     oom_killed: bool = False
+
+
+@dataclass
+class RunContainer:
+    """A run container as the engine lists it (any state)."""
+
+    id: str
+    name: str
+    created: float  # Unix time
 
 
 class Execution(ABC):
@@ -72,6 +85,15 @@ class Runner(ABC):
     @abstractmethod
     def start(self, spec: ContainerSpec) -> Execution:
         """Create and start the container."""
+
+    @abstractmethod
+    def run_containers(self) -> list[RunContainer]:
+        """The containers on this runner's engine carrying RUN_LABEL and CONTAINER_PREFIX,
+        whatever their state (what a worker that died leaves behind is among them)."""
+
+    @abstractmethod
+    def remove_container(self, container_id: str) -> None:
+        """Kill and remove one of them (one already gone is fine)."""
 
 
 def get_runner() -> Runner:

@@ -8,12 +8,15 @@ import threading
 from django.conf import settings
 
 from . import (
+    CONTAINER_PREFIX,
     INPUT_MOUNT,
     OUTPUT_MOUNT,
+    RUN_LABEL,
     ContainerSpec,
     Execution,
     ExitStatus,
     LogFunction,
+    RunContainer,
     Runner,
     RunnerError,
 )
@@ -173,3 +176,19 @@ class DockerRunner(Runner):
             raise RunnerError(f"The Docker engine could not start the container: {error}") from None
         execution.follow()
         return execution
+
+    def run_containers(self) -> list[RunContainer]:
+        try:
+            listed = self.client.containers(all=True, filters={"label": RUN_LABEL})
+        except Exception as error:  # noqa: BLE001
+            raise RunnerError(f"The Docker engine did not list its containers: {error}") from None
+        found = []
+        for container in listed:
+            names = [name.lstrip("/") for name in container.get("Names") or []]
+            name = next((n for n in names if n.startswith(CONTAINER_PREFIX)), None)
+            if name is not None:
+                found.append(RunContainer(container["Id"], name, float(container["Created"])))
+        return found
+
+    def remove_container(self, container_id: str) -> None:
+        DockerExecution(self.client, container_id, start=False).remove()

@@ -31,7 +31,14 @@ from publishing.logs import Cancelled
 
 from .. import metrics
 from ..models import FailureKind, Run, Status
-from ..runners import ContainerSpec, ExitStatus, RunnerError, get_runner
+from ..runners import (
+    CONTAINER_PREFIX,
+    RUN_LABEL,
+    ContainerSpec,
+    ExitStatus,
+    RunnerError,
+    get_runner,
+)
 from .common import RunLog, RunPlatformError, RunUserError
 
 logger = logging.getLogger(__name__)
@@ -109,7 +116,7 @@ def _perform(job: RunJob) -> None:
     output_dir.chmod(0o777)  # writable by whatever user the image runs as
     # The container's name is recorded before the run shows as running, so whoever sees
     # "running" (cancel, the reaper, tests) can already find its container.
-    name = f"mlreef-run-{run.pk}-{uuid.uuid4().hex[:8]}"
+    name = f"{CONTAINER_PREFIX}{run.pk}-{uuid.uuid4().hex[:8]}"
     Run.objects.filter(pk=run.pk).update(container_name=name)
     jobs.advance(log, Status.RUNNING)
     log.write(f"$ {run.image.split('@')[0]} {' '.join(run.command)}", important=True)
@@ -122,7 +129,7 @@ def _perform(job: RunJob) -> None:
             cpus=run.cpu_limit,
             memory_mb=run.memory_limit_mb,
             name=name,
-            labels={"ai.mlreef.run": str(run.pk)},
+            labels={RUN_LABEL: str(run.pk)},
             gpus=run.publication.base_environment.accelerator == "gpu",
         )
     )
