@@ -1,8 +1,11 @@
 """Content-addressed storage for large objects: registry blobs, Git LFS objects, artifacts.
 
-Every large upload takes the same path: the body streams to a temporary file beside the store
-while it is hashed, so memory never grows with its size, then the file is renamed into
-``<root>/sha256/ab/abcdef…``. A rename on one file system is atomic, so a reader sees a whole
+Every large upload takes the same path: the body is received into one reused 1 MiB buffer,
+hashed there and written to a temporary file beside the store, so each byte is copied once on
+its way in and memory never grows with the size. The file is flushed to disk (``fsync``) and
+only then renamed into ``<root>/sha256/ab/abcdef…``, and the rename is made durable by an
+``fsync`` of the directory: once ``ingest`` returns (and the caller acknowledges the upload)
+the object survives a crash. A rename on one file system is atomic, so a reader sees a whole
 object or none, and two uploads of the same bytes end as one file (de-duplicated across every
 repository that names it). Which repositories reference an object is the caller's business
 (database rows); ``iter_digests`` and ``delete`` let its garbage collector sweep.
@@ -11,6 +14,7 @@ repository that names it). Which repositories reference an object is the caller'
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import re
 import tempfile
@@ -107,22 +111,30 @@ class BlobStore:
         expected_size: int | None = None,
         max_size: int | None = None,
     ) -> StoredBlob:
-        """Stream ``source`` into the store; refuse (storing nothing) on a wrong digest or size."""
+        """Stream ``source`` into the store; refuse (storing nothing) on a wrong digest or size.
+
+        ``source`` is read with ``readinto`` when it has it (files, ``BytesIO``, a request body
+        under gunicorn: ``mlreef.http_body``), else with ``read``.
+        """
         expected_hex = parse_digest(expected_digest) if expected_digest else None
         hasher = hashlib.sha256()
         size = 0
-        with self.temporary_file() as handle:
-            temp = Path(handle.name)
-            try:
-                while chunk := source.read(CHUNK_SIZE):
-                    size += len(chunk)
-                    if max_size is not None and size > max_size:
-                        raise SizeLimitExceeded(f"The upload is larger than {max_size} bytes.")
-                    hasher.update(chunk)
-                    handle.write(chunk)
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
+        temp = Path(name)
+        try:
+            for chunk in _chunks(source):
+                size += len(chunk)
+                if max_size is not None and size > max_size:
+                    raise SizeLimitExceeded(f"The upload is larger than {max_size} bytes.")
+                hasher.update(chunk)
+                _write_all(fd, chunk)
+            os.fsync(fd)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)
         return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
 
     def adopt(
@@ -133,9 +145,10 @@ class BlobStore:
         hasher = hashlib.sha256()
         size = 0
         with temp.open("rb") as handle:
-            while chunk := handle.read(CHUNK_SIZE):
+            for chunk in _chunks(handle):
                 size += len(chunk)
                 hasher.update(chunk)
+            os.fsync(handle.fileno())  # appended to without fsync: flush before the rename
         return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
 
     def _commit(
@@ -158,10 +171,19 @@ class BlobStore:
         if target.exists():
             temp.unlink(missing_ok=True)  # the same bytes are already stored
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_prefix(target.parent)
             os.chmod(temp, 0o644 & ~_umask())
             os.replace(temp, target)
+            _fsync_directory(target.parent)
         return StoredBlob(digest=f"sha256:{actual_hex}", size=size)
+
+    def _make_prefix(self, directory: Path) -> None:
+        """Create ``sha256/ab`` durably (its entry in ``sha256`` too) the first time."""
+        if directory.is_dir():
+            return
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(exist_ok=True)
+        _fsync_directory(directory.parent)
 
     def delete(self, digest: str) -> int:
         """Remove an object; return the bytes freed (0 when it was absent)."""
@@ -199,6 +221,38 @@ class BlobStore:
             except FileNotFoundError:
                 continue
         return freed
+
+
+def _chunks(source: IO[bytes]) -> Iterator[memoryview | bytes]:
+    """The source's bytes in pieces of up to ``CHUNK_SIZE``, received into one buffer.
+
+    The buffer is an anonymous memory map rather than a ``bytearray``: freeing it unmaps it, so
+    the memory goes back to the system at once, where a 1 MiB ``malloc`` block may stay in the
+    allocator arena of the thread that used it (one per server thread).
+    """
+    readinto = getattr(source, "readinto", None)
+    if readinto is None:
+        while chunk := source.read(CHUNK_SIZE):
+            yield chunk
+        return
+    view = memoryview(mmap.mmap(-1, CHUNK_SIZE))
+    while received := readinto(view):
+        yield view[:received]
+
+
+def _write_all(fd: int, data: memoryview | bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename or new entry in ``directory`` durable (POSIX needs the directory synced)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

@@ -17,19 +17,6 @@ from .. import quota
 from ..blobstore import BlobError, BlobStore, SizeLimitExceeded
 from ..models import LfsObject, LfsReference, Module
 
-# Network bodies are read in small pieces: with several uploads at once, 1 MiB reads make each
-# thread's malloc arena keep megabytes that the process never gives back.
-NETWORK_READ_SIZE = 64 * 1024
-
-
-class _SmallReads:
-    def __init__(self, source: IO[bytes], size: int) -> None:
-        self.source = source
-        self.size = size
-
-    def read(self, size: int = -1) -> bytes:
-        return self.source.read(self.size if size < 0 else min(size, self.size))
-
 
 def lfs_store() -> BlobStore:
     return BlobStore(settings.LFS_DIR)
@@ -86,7 +73,7 @@ def store_object(
         limit = quota.usage(module.owner).remaining
     try:
         blob = lfs_store().ingest(
-            _SmallReads(source, NETWORK_READ_SIZE),
+            source,
             expected_digest=oid,
             expected_size=size,
             max_size=limit,
