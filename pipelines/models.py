@@ -60,7 +60,7 @@ class Run(JobState, models.Model):
     step = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-based, in its pipeline
     module = models.ForeignKey("modules.Module", on_delete=models.CASCADE, related_name="runs")
     publication = models.ForeignKey(
-        "publishing.Publication", on_delete=models.PROTECT, related_name="runs"
+        "publishing.Publication", on_delete=models.RESTRICT, related_name="runs"
     )
     dataset = models.ForeignKey(
         "modules.Module", on_delete=models.CASCADE, related_name="dataset_runs"

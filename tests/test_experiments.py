@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db.models import RestrictedError
 from django.utils import timezone
 
 from accounts.internal import issue_internal_token
@@ -215,6 +216,20 @@ def test_an_identical_run_is_served_from_the_cache(people, dataset, no_queue):
     assert start(people, dataset, publication, parameters={"epochs": 3}).status == Status.QUEUED
     opted_out = start(people, dataset, publication, parameters={"epochs": 2}, use_cache=False)
     assert opted_out.status == Status.QUEUED and not opted_out.cached
+
+
+def test_a_model_module_that_ran_is_deleted_with_its_runs(people, dataset, client):
+    publication = publish(people)
+    run = start(people, dataset, publication)
+    with pytest.raises(RestrictedError):  # a version that ran is not deleted on its own
+        publication.delete()
+    token = PersonalAccessToken.issue(people.owner, "t", ["read", "write"])[1]
+    response = client.delete(
+        f"/api/v1/modules/{publication.module.full_name}/", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response.status_code == 204
+    assert not Run.objects.filter(pk=run.pk).exists()
+    assert not Publication.objects.filter(pk=publication.pk).exists()
 
 
 def test_a_silent_run_is_failed_after_the_timeout(people, dataset, settings):
