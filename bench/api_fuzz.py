@@ -14,21 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+import harness
 
 
 def prepare() -> tuple[str, str]:
@@ -70,29 +60,11 @@ def prepare() -> tuple[str, str]:
 
 
 def run(examples: int, max_time: int, workers: int = 2) -> int:
-    work = Path(tempfile.mkdtemp(prefix="mlreef-fuzz-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
-    env.update(DATA_DIR=str(work / "data"), DJANGO_SETTINGS_MODULE="mlreef.settings")
-    os.environ.update(env)
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
+    work = harness.isolate("mlreef-fuzz-")
     token, module = prepare()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
-        cwd=ROOT,
-        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "1", "LOG_LEVEL": "ERROR"},
-        stdout=open(work / "gunicorn.log", "wb"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    hub = harness.start_hub(work, LOG_LEVEL="ERROR")
+    base = hub.url
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         command = [
             str(Path(sys.executable).parent / "schemathesis"),
             "run",
@@ -119,18 +91,17 @@ def run(examples: int, max_time: int, workers: int = 2) -> int:
             str(work / "reports"),
         ]
         print(f"fuzzing {base}/api/v1/ (module {module}), {examples} examples per operation")
-        result = subprocess.run(command, cwd=work, env={**env, "NO_COLOR": "1"})
+        result = subprocess.run(command, cwd=work, env={**os.environ, "NO_COLOR": "1"})
         errors = [
             line
-            for line in (work / "gunicorn.log").read_text(errors="replace").splitlines()
+            for line in hub.log().splitlines()
             if "Internal Server Error" in line or "Traceback" in line
         ]
         for line in errors[:20]:
             print("server:", line)
         return result.returncode or (1 if errors else 0)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        hub.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -13,29 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-latency-"))
-os.environ["DATA_DIR"] = str(WORK)
-os.environ.pop("DATABASE_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+WORK = harness.isolate("mlreef-latency-", data="")
 
 
 def main() -> None:
@@ -66,35 +51,8 @@ def main() -> None:
         builder="bench",
         status="building",
     )
-    port, stream_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "STREAM_BIND": f"127.0.0.1:{stream_port}",
-        "WEB_WORKERS": "1",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    streams = subprocess.Popen(
-        [sys.executable, "manage.py", "serve_streams"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for listening in (port, stream_port):
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", listening), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    hub = harness.start_hub(WORK)
+    base = hub.url
 
     sent: dict[str, float] = {}
     sse_delays: list[float] = []
@@ -139,8 +97,7 @@ def main() -> None:
     time.sleep(1.5)
     done.set()
     poller.join(timeout=10)
-    server.terminate()
-    streams.terminate()
+    hub.stop()
 
     def describe(delays: list[float]) -> str:
         ordered = sorted(delays)

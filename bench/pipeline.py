@@ -22,19 +22,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-"))
-os.environ["DATA_DIR"] = str(WORK / "data")
-os.environ.pop("DATABASE_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
+
+WORK = harness.isolate("mlreef-bench-")
 os.environ["IMAGE_BUILDER"] = "docker"
 BASE_IMAGE = "mlreef/python:3.11"
 
@@ -59,44 +52,16 @@ with (Path(args.output_path) / "data.csv").open("w", newline="") as out:
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_registry(name: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    config = WORK / f"{name}.yml"
-    config.write_text(
-        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {WORK / name}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("docker-registry did not start")
-
-
 def main() -> None:
     if shutil.which("docker-registry") is None:
         raise SystemExit("needs Debian's docker-registry")
-    registry_process, registry_host = start_registry("registry")
-    os.environ["REGISTRY_URL"] = registry_host
+    registry = harness.registry(WORK)
+    os.environ["REGISTRY_URL"] = registry.host
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connections
 
     from accounts.models import User
     from modules import services as module_services
@@ -104,7 +69,6 @@ def main() -> None:
     from pipelines.services import data_pipelines
     from publishing import services as publishing
     from publishing.models import BaseEnvironment, Status
-    from tests.helpers import start_gunicorn
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", "bench@example.com", "bench-password-1")
@@ -140,9 +104,7 @@ def main() -> None:
     dataset.repository.commit_files(
         "master", {"data.csv": table.encode()}, "Data", "bench", "bench@example.com"
     )
-    hub = start_gunicorn(
-        dict(connections["default"].settings_dict), WORK / "hub.log", {"HUB_URL": ""}
-    )
+    hub = harness.start_hub(WORK, HUB_URL="")
     settings.HUB_URL = hub.url
     images = [services.image_by_digest(p) for p in publications]
     for image in images:
@@ -209,7 +171,7 @@ def main() -> None:
           f"cached: {again.cached}, branch {again.branch})")  # fmt: skip
     print(f"  same output as by hand              {committed == expected}")
     hub.stop()
-    registry_process.terminate()
+    registry.stop()
     shutil.rmtree(WORK, ignore_errors=True)
 
 

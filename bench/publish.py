@@ -26,53 +26,20 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-"))
-os.environ["DATA_DIR"] = str(WORK / "data")
-os.environ.pop("DATABASE_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
+
+WORK = harness.isolate("mlreef-bench-")
 BASE_IMAGE = "mlreef/python:3.11"
 ROOTFS = Path(os.environ.get("MLREEF_BENCH_ROOTFS", "/var/cache/mlreef/rootfs-bookworm"))
 REQUIREMENT = "numpy==2.1.3"
 CONTENDERS = ["daemonless", "docker builder", "plain docker"]
 SITUATIONS = ["cold", "warm deps", "code-only"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_registry(name: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    config = WORK / f"{name}.yml"
-    config.write_text(
-        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {WORK / name}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("docker-registry did not start")
 
 
 def run(*command: str, cwd: Path | None = None) -> None:
@@ -96,8 +63,9 @@ def main() -> None:
         raise SystemExit("needs Debian's docker-registry")
     if not (ROOTFS / "usr" / "bin" / "python3").exists():
         raise SystemExit(f"needs the base root file system at {ROOTFS}")
-    hub_process, hub_registry = start_registry("hub-registry")
-    plain_process, plain_registry = start_registry("plain-registry")
+    hub_registry_server = harness.registry(WORK, "hub-registry")
+    plain_registry_server = harness.registry(WORK, "plain-registry")
+    hub_registry, plain_registry = hub_registry_server.host, plain_registry_server.host
     os.environ["REGISTRY_URL"] = hub_registry
     import django
 
@@ -246,8 +214,8 @@ def main() -> None:
         baseline = statistics.median(times[("plain docker", situation)])
         cells = [f"{baseline / statistics.median(times[(c, situation)]):.2f}x" for c in CONTENDERS]
         print(f"{situation:11}" + "".join(f"{cell:>24}" for cell in cells))
-    hub_process.terminate()
-    plain_process.terminate()
+    hub_registry_server.stop()
+    plain_registry_server.stop()
     for image in plain_images:
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
     shutil.rmtree(WORK, ignore_errors=True)

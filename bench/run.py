@@ -19,25 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-run-"))
-os.environ["DATA_DIR"] = str(WORK / "data")
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
+
+WORK = harness.isolate("mlreef-bench-run-")
 
 TRAIN = """import argparse, json, pathlib
 p = argparse.ArgumentParser()
@@ -58,22 +49,6 @@ SCHEMA = [
 ]  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def sh(*args: str, **kwargs) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
 
@@ -92,10 +67,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     try:
         run_bench(repeat, processes)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        harness.stop(*processes)
         shutil.rmtree(WORK, ignore_errors=True)
 
 
@@ -114,19 +86,9 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
 
     call_command("migrate", verbosity=0)
     # A registry, and the image pushed to it (what publishing would have made).
-    registry_port = free_port()
-    (WORK / "registry.yml").write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {WORK / 'registry'}\n"
-        f"http:\n  addr: 127.0.0.1:{registry_port}\n"
-    )
-    processes.append(
-        subprocess.Popen(
-            [shutil.which("docker-registry") or "docker-registry", "serve", WORK / "registry.yml"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    wait_port(registry_port)
+    registry = harness.registry(WORK)
+    processes.append(registry.process)
+    registry_host = registry.host
     context = WORK / "image"
     context.mkdir()
     (context / "train.py").write_text(TRAIN)
@@ -134,7 +96,7 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
         "FROM mlreef/python:3.11\nCOPY train.py /app/train.py\n"
         'ENTRYPOINT ["python3", "/app/train.py"]\n'
     )
-    reference = f"127.0.0.1:{registry_port}/bench/model:1"
+    reference = f"{registry_host}/bench/model:1"
     sh("docker", "build", "-q", "--network", "none", "-t", reference, str(context))
     pushed = sh("docker", "push", reference)
     digest = next(w for w in pushed.split() if w.startswith("sha256:"))
@@ -156,45 +118,11 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
         image_reference=reference, image_digest=digest, status="published",
     )  # fmt: skip
 
-    port, stream_port = free_port(), free_port()
-    hub = f"http://127.0.0.1:{port}"
-    settings.HUB_URL = hub
-    env = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "STREAM_BIND": f"127.0.0.1:{stream_port}",
-        "WEB_WORKERS": "1",
-        "HUB_URL": hub,
-        "REGISTRY_URL": f"127.0.0.1:{registry_port}",
-    }
-    quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    processes.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"], **quiet
-        )
-    )
-    processes.append(subprocess.Popen([sys.executable, "manage.py", "serve_streams"], **quiet))
-    processes.append(
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "mlreef",
-                "worker",
-                "-Q",
-                "runs",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "WARNING",
-            ],
-            **quiet,
-        )  # fmt: skip
-    )
-    wait_port(port)
-    wait_port(stream_port)
+    # The web side never reaches itself; the run worker reaches it at HUB_URL, over HTTP.
+    served = harness.start_hub(WORK, REGISTRY_URL=registry_host)
+    processes += [served.process, served.stream_process]
+    hub = settings.HUB_URL = served.url
+    processes.append(harness.start_worker(served, "runs", REGISTRY_URL=registry_host))
     time.sleep(3)  # the worker connects to the broker
 
     # 1. Baseline: plain docker run of the same image on the same input.
@@ -209,7 +137,7 @@ def run_bench(repeat: int, processes: list[subprocess.Popen]) -> None:
         output.chmod(0o777)
         started = time.perf_counter()
         sh("docker", "run", "--rm", "--network", "none", "-v", f"{checkout}:/in:ro",
-           "-v", f"{output}:/out", f"127.0.0.1:{registry_port}/bench/model@{digest}",
+           "-v", f"{output}:/out", f"{registry_host}/bench/model@{digest}",
            "--input-path", "/in", "--output-path", "/out", "--epochs", "2")  # fmt: skip
         baseline.append(time.perf_counter() - started)
 

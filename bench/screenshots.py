@@ -12,21 +12,12 @@ the page's scroll width (a page wider than the window scrolls sideways).
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-screenshots-"))
-os.environ["DATA_DIR"] = str(WORK)
-os.environ.pop("DATABASE_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
+from harness import ROOT
+
+WORK = harness.isolate("mlreef-screenshots-", data="")
 
 PASSWORD = "screenshots-Passw0rd"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -54,12 +45,6 @@ python train.py --input-path data/ --output-path model/ --epochs 10
 | Accuracy | 0.94 |
 | F1 | 0.91 |
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_data() -> str:
@@ -146,18 +131,6 @@ def make_data() -> str:
     return f"/{module.full_name}/"
 
 
-def wait_for(url: str, server: subprocess.Popen) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer")
-
-
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--out", default=str(ROOT / "screenshots"))
@@ -166,27 +139,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     module_path = make_data()
-    port, stream_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "STREAM_BIND": f"127.0.0.1:{stream_port}",
-        "WEB_WORKERS": "1",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    hub = harness.start_hub(WORK)
     try:
-        wait_for(base + "/", server)
-        shoot(base, module_path, out, args.chromium)
+        shoot(hub.url, module_path, out, args.chromium)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        hub.stop()
 
 
 def shoot(base: str, module_path: str, out: Path, chromium: str) -> None:

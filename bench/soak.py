@@ -22,40 +22,15 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
+import harness
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-soak-"))
-os.environ["DATA_DIR"] = str(WORK / "data")
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
+WORK = harness.isolate("mlreef-soak-")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -246,31 +221,16 @@ def main() -> None:
         builder="soak",
         status="building",
     )
-    port, stream_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "STREAM_BIND": f"127.0.0.1:{stream_port}",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    log = open(WORK / "servers.log", "wb")  # noqa: SIM115
-    servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "mlreef/gunicorn_conf.py"],
-            cwd=ROOT,
-            env={**env, "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [sys.executable, "manage.py", "serve_streams"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        ),
-    ]
-    base = f"http://127.0.0.1:{port}"
+    from mlreef import gunicorn_conf
+
+    # As ``manage.py serve`` runs it: gunicorn's own number of workers, not the tests' one.
+    hub = harness.start_hub(
+        WORK,
+        WEB_WORKERS=str(gunicorn_conf.workers),
+        GUNICORN_CMD_ARGS="--access-logfile /dev/null",
+    )
+    servers = [hub.process, hub.stream_process]
+    base = hub.url
     stop_writing = threading.Event()
 
     def write_log() -> None:
@@ -281,8 +241,6 @@ def main() -> None:
             writer.write(f"build output line {number}")
 
     try:
-        wait_for(port)
-        wait_for(stream_port)
         writer = threading.Thread(target=write_log, daemon=True)
         writer.start()
         module_path = f"/{module.namespace}/{module.slug}"
@@ -302,13 +260,7 @@ def main() -> None:
         streams.stop.set()
     finally:
         stop_writing.set()
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        hub.stop()
 
     def row(name: str, base_values: list[float], soak_values: list[float]) -> None:
         b50, b99 = percentile(base_values, 0.5), percentile(base_values, 0.99)
