@@ -2,8 +2,10 @@
 
 - ``common``: error classes, the run log, the artifact store (shared by every kind of run);
 - ``experiments``: start / run again / cancel / reap, on the web side;
-- ``artifacts``: output files uploaded by run workers into the artifact store;
+- ``artifacts``: output files uploaded by run workers into the artifact store, and their
+  garbage collection;
 - ``runs``: executing one run on a run worker (the Celery task's body);
+- ``containers``: removing the containers run workers that died left on their engine;
 - ``data_pipelines``: data pipelines and visualizations on the web side (start, cache, commit);
 - ``pipeline_runs``: executing their steps on a run worker;
 - ``definitions``: saved pipelines as YAML in the dataset repository.
