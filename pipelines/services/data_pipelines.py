@@ -29,7 +29,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from modules.models import Kind, Module
-from modules.repository import NotFound, RepositoryError
+from modules.repository import RepositoryError
 from publishing.models import Publication
 from publishing.models import Status as PublicationStatus
 
@@ -47,8 +47,8 @@ from ..runners import INPUT_MOUNT, OUTPUT_MOUNT
 from .common import RunError, RunLog, artifact_store
 from .experiments import (
     _cache_hit,
-    _input_paths,
     _serve_from_cache,
+    dataset_input,
     image_by_digest,
     input_argument,
 )
@@ -177,14 +177,7 @@ def start_pipeline(user: User, request: PipelineRequest) -> PipelineRun:
         raise RunError("A visualization runs exactly one Data Visualization module.")
     if len(request.steps) > MAX_STEPS:
         raise RunError(f"A pipeline has at most {MAX_STEPS} steps.")
-    if dataset.repository.is_empty():
-        raise RunError(f"The dataset {dataset.full_name} has no commits yet: push data first.")
-    ref = request.ref or dataset.default_branch
-    try:
-        commit = dataset.repository.resolve(ref)
-    except NotFound:
-        raise RunError(f"No branch, tag or commit '{ref}' in {dataset.full_name}.") from None
-    paths = _input_paths(dataset, commit, request.input_paths)
+    ref, commit, paths = dataset_input(dataset, request.ref, request.input_paths)
     resolved = [
         resolve_step(user, kind, number, step) for number, step in enumerate(request.steps, 1)
     ]

@@ -119,6 +119,19 @@ def _input_paths(dataset: Module, sha: str, paths: list[str]) -> list[str]:
     return sorted(set(chosen))
 
 
+def dataset_input(dataset: Module, ref: str, paths: list[str]) -> tuple[str, str, list[str]]:
+    """What a run reads: the ref (the default branch when none), the commit it names now and
+    the chosen input paths, checked to exist there; RunError saying what does not fit."""
+    if dataset.repository.is_empty():
+        raise RunError(f"The dataset {dataset.full_name} has no commits yet: push data first.")
+    ref = ref or dataset.default_branch
+    try:
+        commit = dataset.repository.resolve(ref)
+    except NotFound:
+        raise RunError(f"No branch, tag or commit '{ref}' in {dataset.full_name}.") from None
+    return ref, commit, _input_paths(dataset, commit, paths)
+
+
 def input_argument(paths: list[str]) -> str:
     """One chosen path is handed over as itself; several are gathered in one folder."""
     return f"{INPUT_MOUNT}/{paths[0]}" if len(paths) == 1 else INPUT_MOUNT
@@ -132,14 +145,7 @@ def start_run(user: User, request: StartRequest) -> Run:
         raise RunError(f"{dataset.full_name} is not a dataset; experiments run on datasets.")
     if not dataset.can_read(user) or not publication.module.can_read(user):
         raise RunError("You may not read that dataset or module.")
-    if dataset.repository.is_empty():
-        raise RunError(f"The dataset {dataset.full_name} has no commits yet: push data first.")
-    ref = request.ref or dataset.default_branch
-    try:
-        commit = dataset.repository.resolve(ref)
-    except NotFound:
-        raise RunError(f"No branch, tag or commit '{ref}' in {dataset.full_name}.") from None
-    paths = _input_paths(dataset, commit, request.input_paths)
+    ref, commit, paths = dataset_input(dataset, request.ref, request.input_paths)
     try:
         values = parameters.validate(publication.parameters, request.parameters)
     except parameters.ParameterError as error:
