@@ -17,7 +17,7 @@ from publishing.api import log_lines_after
 from publishing.models import Publication
 
 from . import metrics, services
-from .access import readable_run
+from .access import readable_page, readable_run
 from .models import Run
 from .serializers import (
     ArtifactSerializer,
@@ -60,10 +60,7 @@ class RunListView(APIView):
             if request.query_params.get(field):
                 namespace, slug = _split(request.query_params[field], field)
                 runs = runs.filter(**{relation: get_module(request, namespace, slug)})
-        readable = [run for run in runs[:1000] if run.can_read(request.user)]
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(readable, request, view=self)
-        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+        return readable_page(request, self, runs, RunSerializer, scanned=1000)
 
     @extend_schema(request=StartRunSerializer, responses={202: RunSerializer})
     def post(self, request):

@@ -7,7 +7,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +15,7 @@ from accounts.internal import InternalToken
 from modules.api import get_module
 
 from . import services
-from .access import readable_pipeline_run
+from .access import readable_page, readable_pipeline_run
 from .api import _split
 from .models import PipelineKind, PipelineRun
 from .serializers import (
@@ -149,10 +148,7 @@ def _runs_list(request, view, kind: str):
     if request.query_params.get("dataset"):
         namespace, slug = _split(request.query_params["dataset"], "dataset")
         runs = runs.filter(dataset=get_module(request, namespace, slug))
-    readable = [run for run in runs[:500] if run.can_read(request.user)]
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(readable, request, view=view)
-    return paginator.get_paginated_response(PipelineRunSerializer(page, many=True).data)
+    return readable_page(request, view, runs, PipelineRunSerializer, scanned=500)
 
 
 class PipelineRunListView(APIView):

@@ -258,6 +258,9 @@ def test_the_api_saves_runs_and_reports_pipelines(client, people, dataset, opera
     body = response.json()
     assert [s["step"] for s in body["steps"]] == [1, 2] and body["status"] == "queued"
     pipeline_id = body["id"]
+    listed = client.get("/api/v1/pipeline-runs/?dataset=olivia/table", **auth).json()
+    assert [run["id"] for run in listed["results"]] == [pipeline_id]
+    assert client.get("/api/v1/visualizations/", **auth).json()["results"] == []
     assert client.get(f"/api/v1/pipeline-runs/{pipeline_id}/steps/", **auth).status_code == 200
     logs = client.get(f"/api/v1/pipeline-runs/{pipeline_id}/logs/", **auth).json()
     assert "Started by olivia" in logs["1"][0]
