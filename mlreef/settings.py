@@ -375,6 +375,11 @@ RUN_ARTIFACT_LIMIT = env_int("RUN_ARTIFACT_LIMIT", 1024 * 1024 * 1024)
 RUN_WORK_DIR = env_str("RUN_WORK_DIR", "")
 ARTIFACTS_DIR = Path(env_str("ARTIFACTS_DIR", str(DATA_DIR / "artifacts")))
 ARTIFACTS_GC_GRACE_SECONDS = env_int("ARTIFACTS_GC_GRACE_SECONDS", 24 * 3600)
+# Daily, on the default queue (its workers hold ARTIFACTS_DIR, as the web server does).
+CELERY_BEAT_SCHEDULE["artifacts-gc"] = {
+    "task": "pipelines.tasks.artifacts_gc_task",
+    "schedule": 86400.0,
+}
 
 # Live streams (mlreef.streams): served by their own ASGI server so that open streams never hold
 # the threads that serve pages and git. Sources are what can be streamed, by name.

@@ -9,6 +9,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from . import services
+from .services.artifacts import collect_garbage
 from .services.containers import sweep_run_containers_here
 
 
@@ -43,3 +44,12 @@ def sweep_run_containers_at_start(sender=None, **_kwargs) -> None:
     run_queues = {settings.RUN_QUEUE, settings.RUN_GPU_QUEUE}
     if consumed and run_queues & set(consumed):
         sweep_run_containers_here()
+
+
+@shared_task(ignore_result=True)
+def artifacts_gc_task() -> int:
+    """Scheduled by Celery beat (daily): ``manage.py artifacts_gc`` with
+    ARTIFACTS_GC_GRACE_SECONDS, so files of deleted runs do not stay on disk until someone runs
+    it. Returns the bytes freed."""
+    report = collect_garbage(settings.ARTIFACTS_GC_GRACE_SECONDS)
+    return report.freed_bytes + report.incoming_freed_bytes

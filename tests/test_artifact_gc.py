@@ -143,3 +143,14 @@ def test_the_command_says_what_it_freed(db, capsys):
     out = capsys.readouterr().out
     assert "Deleted 1 artifact file(s), freeing 2.0 KiB and 100 bytes of abandoned uploads." in out
     assert not abandoned.exists()
+
+
+def test_it_runs_daily_with_celery_beat(db, settings):
+    from pipelines import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["artifacts-gc"]
+    assert entry["task"] == "pipelines.tasks.artifacts_gc_task" and entry["schedule"] == DAY
+    orphan = stored(b"w" * 300, age=2 * DAY)
+    young = stored(b"v" * 50, age=60)
+    assert tasks.artifacts_gc_task() == 300
+    assert not artifact_store().exists(orphan) and artifact_store().exists(young)
