@@ -3,7 +3,8 @@
 Every large upload takes the same path: the body is received into one reused 1 MiB buffer,
 hashed there and written to a temporary file beside the store, so each byte is copied once on
 its way in and memory never grows with the size. The file is flushed to disk (``fsync``) and
-only then renamed into ``<root>/sha256/ab/abcdef…``, and the rename is made durable by an
+only then renamed into ``<root>/sha256/ab/abcdef…`` (``<root>/sha512/…`` for OCI content
+named by sha512), and the rename is made durable by an
 ``fsync`` of the directory: once ``ingest`` returns (and the caller acknowledges the upload)
 the object survives a crash. A rename on one file system is atomic, so a reader sees a whole
 object or none, and two uploads of the same bytes end as one file (de-duplicated across every
@@ -26,6 +27,8 @@ from typing import IO
 
 CHUNK_SIZE = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# Digest algorithms the store names objects by (OCI content may use sha512), with the hex shape.
+ALGORITHMS = {"sha256": _HEX64, "sha512": re.compile(r"^[0-9a-f]{128}$")}
 
 
 class BlobError(Exception):
@@ -46,30 +49,40 @@ class SizeLimitExceeded(BlobError):
 
 def parse_digest(digest: str) -> str:
     """Return the hex part of ``sha256:<hex>`` (or a bare hex); ValueError when malformed."""
-    algorithm, sep, hex_part = digest.partition(":")
-    if not sep:
-        algorithm, hex_part = "sha256", digest
-    if algorithm != "sha256" or not _HEX64.match(hex_part):
+    algorithm, hex_part = split_digest(digest)
+    if algorithm != "sha256":
         raise ValueError(f"Unsupported or malformed digest: {digest[:100]!r}")
     return hex_part
 
 
+def split_digest(digest: str) -> tuple[str, str]:
+    """``(algorithm, hex)`` of ``<algorithm>:<hex>`` (a bare hex is sha256); ValueError when the
+    algorithm is not in ``ALGORITHMS`` or the hex has the wrong shape."""
+    algorithm, sep, hex_part = digest.partition(":")
+    if not sep:
+        algorithm, hex_part = "sha256", digest
+    pattern = ALGORITHMS.get(algorithm)
+    if pattern is None or not pattern.match(hex_part):
+        raise ValueError(f"Unsupported or malformed digest: {digest[:100]!r}")
+    return algorithm, hex_part
+
+
 @dataclass(frozen=True)
 class StoredBlob:
-    digest: str  # "sha256:<hex>"
+    digest: str  # "sha256:<hex>" (or "sha512:<hex>")
     size: int
 
 
 class BlobStore:
-    """One directory of immutable objects named by their sha256."""
+    """One directory of immutable objects named by their digest (sha256 unless asked)."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.incoming = self.root / "incoming"
 
     def path(self, digest: str) -> Path:
-        hex_part = parse_digest(digest)
-        return self.root / "sha256" / hex_part[:2] / hex_part
+        algorithm, hex_part = split_digest(digest)
+        return self.root / algorithm / hex_part[:2] / hex_part
 
     def exists(self, digest: str) -> bool:
         try:
@@ -110,14 +123,16 @@ class BlobStore:
         expected_digest: str | None = None,
         expected_size: int | None = None,
         max_size: int | None = None,
+        algorithm: str = "sha256",
     ) -> StoredBlob:
         """Stream ``source`` into the store; refuse (storing nothing) on a wrong digest or size.
 
         ``source`` is read with ``readinto`` when it has it (files, ``BytesIO``, a request body
-        under gunicorn: ``mlreef.http_body``), else with ``read``.
+        under gunicorn: ``mlreef.http_body``), else with ``read``. The object is named by
+        ``algorithm``, or by the algorithm of ``expected_digest``.
         """
-        expected_hex = parse_digest(expected_digest) if expected_digest else None
-        hasher = hashlib.sha256()
+        algorithm, expected_hex = _expected(expected_digest, algorithm)
+        hasher = hashlib.new(algorithm)
         size = 0
         self.incoming.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
@@ -135,25 +150,26 @@ class BlobStore:
             raise
         finally:
             os.close(fd)
-        return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
+        return self._commit(temp, algorithm, hasher.hexdigest(), size, expected_hex, expected_size)
 
     def adopt(
         self, temp: Path, expected_digest: str | None = None, expected_size: int | None = None
     ) -> StoredBlob:
         """Hash a finished temporary file (e.g. a chunked upload session) and move it in."""
-        expected_hex = parse_digest(expected_digest) if expected_digest else None
-        hasher = hashlib.sha256()
+        algorithm, expected_hex = _expected(expected_digest, "sha256")
+        hasher = hashlib.new(algorithm)
         size = 0
         with temp.open("rb") as handle:
             for chunk in _chunks(handle):
                 size += len(chunk)
                 hasher.update(chunk)
             os.fsync(handle.fileno())  # appended to without fsync: flush before the rename
-        return self._commit(temp, hasher.hexdigest(), size, expected_hex, expected_size)
+        return self._commit(temp, algorithm, hasher.hexdigest(), size, expected_hex, expected_size)
 
     def _commit(
         self,
         temp: Path,
+        algorithm: str,
         actual_hex: str,
         size: int,
         expected_hex: str | None,
@@ -165,9 +181,9 @@ class BlobStore:
         if expected_hex is not None and actual_hex != expected_hex:
             temp.unlink(missing_ok=True)
             raise DigestMismatch(
-                f"The content's digest is sha256:{actual_hex}, not sha256:{expected_hex}."
+                f"The content's digest is {algorithm}:{actual_hex}, not {algorithm}:{expected_hex}."
             )
-        target = self.path(actual_hex)
+        target = self.path(f"{algorithm}:{actual_hex}")
         if target.exists():
             temp.unlink(missing_ok=True)  # the same bytes are already stored
         else:
@@ -175,7 +191,7 @@ class BlobStore:
             os.chmod(temp, 0o644 & ~_umask())
             os.replace(temp, target)
             _fsync_directory(target.parent)
-        return StoredBlob(digest=f"sha256:{actual_hex}", size=size)
+        return StoredBlob(digest=f"{algorithm}:{actual_hex}", size=size)
 
     def _make_prefix(self, directory: Path) -> None:
         """Create ``sha256/ab`` durably (its entry in ``sha256`` too) the first time."""
@@ -197,14 +213,15 @@ class BlobStore:
 
     def iter_digests(self) -> Iterator[tuple[str, int, float]]:
         """Every stored object as (digest, size, mtime), for garbage collectors."""
-        base = self.root / "sha256"
-        if not base.is_dir():
-            return
-        for prefix in sorted(base.iterdir()):
-            for entry in sorted(prefix.iterdir()):
-                if _HEX64.match(entry.name):
-                    stat = entry.stat()
-                    yield f"sha256:{entry.name}", stat.st_size, stat.st_mtime
+        for algorithm, pattern in ALGORITHMS.items():
+            base = self.root / algorithm
+            if not base.is_dir():
+                continue
+            for prefix in sorted(base.iterdir()):
+                for entry in sorted(prefix.iterdir()):
+                    if pattern.match(entry.name):
+                        stat = entry.stat()
+                        yield f"{algorithm}:{entry.name}", stat.st_size, stat.st_mtime
 
     def sweep_incoming(self, older_than_seconds: float) -> int:
         """Delete temporary files of uploads abandoned (killed worker, dropped client)."""
@@ -253,6 +270,15 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _expected(digest: str | None, algorithm: str) -> tuple[str, str | None]:
+    """(algorithm to hash with, expected hex or None); ValueError for an unknown algorithm."""
+    if digest:
+        return split_digest(digest)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"Unsupported digest algorithm {algorithm[:50]!r}")
+    return algorithm, None
 
 
 def _umask() -> int:

@@ -30,7 +30,7 @@ class BlobLink(models.Model):
     """A blob this repository may serve: pushed to it, or mounted from another one."""
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="blobs")
-    digest = models.CharField(max_length=80)
+    digest = models.CharField(max_length=150)  # sha512:<128 hex> is the longest
     size = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,11 +45,11 @@ class Manifest(models.Model):
     """A manifest or index, its exact bytes stored as a blob under ``digest``."""
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="manifests")
-    digest = models.CharField(max_length=80)
+    digest = models.CharField(max_length=150)  # sha512:<128 hex> is the longest
     media_type = models.CharField(max_length=255)
     size = models.BigIntegerField()
     artifact_type = models.CharField(max_length=255, blank=True)
-    subject = models.CharField(max_length=80, blank=True, db_index=True)
+    subject = models.CharField(max_length=150, blank=True, db_index=True)
     annotations = models.JSONField(null=True, blank=True)
     # Digests of the blobs and child manifests it names: what garbage collection keeps.
     references = models.JSONField(default=list)

@@ -13,12 +13,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from modules.blobstore import BlobError, DigestMismatch, parse_digest
+from modules.blobstore import ALGORITHMS, BlobError, DigestMismatch, split_digest
 from modules.models import Module
 
 from .models import BlobLink, Manifest, Repository, Tag, UploadSession
@@ -42,13 +42,27 @@ class RegistryError(Exception):
 
 
 def check_digest(digest: str) -> str:
+    """``<algorithm>:<hex>`` with a supported algorithm (sha256, sha512), else DIGEST_INVALID."""
+    if ":" not in digest:
+        _bad_digest(digest)
     try:
-        return f"sha256:{parse_digest(digest)}" if ":" in digest else _bad_digest(digest)
+        algorithm, hex_part = split_digest(digest)
     except ValueError:
-        return _bad_digest(digest)
+        _bad_digest(digest)
+    return f"{algorithm}:{hex_part}"
 
 
-def _bad_digest(digest: str) -> str:
+def check_algorithm(algorithm: str) -> str:
+    """An upload's ``digest-algorithm`` parameter: one the store can name content by."""
+    if algorithm not in ALGORITHMS:
+        raise RegistryError(
+            "DIGEST_INVALID",
+            f"Unsupported digest algorithm {algorithm[:50]!r}; supported: {', '.join(ALGORITHMS)}.",
+        )
+    return algorithm
+
+
+def _bad_digest(digest: str) -> NoReturn:
     raise RegistryError("DIGEST_INVALID", f"Unsupported or malformed digest {digest[:100]!r}.")
 
 
@@ -296,11 +310,21 @@ def _references(repository: Repository, document: dict, media_type: str) -> tupl
 
 
 def put_manifest(
-    repository: Repository, reference: str, data: bytes, content_type: str, protect: bool = False
+    repository: Repository,
+    reference: str,
+    data: bytes,
+    content_type: str,
+    protect: bool = False,
+    tags: Iterable[str] = (),
 ) -> Manifest:
+    """Store a manifest under ``reference`` (a tag or its digest) and point ``tags`` (the
+    spec's ``?tag=`` parameters of a push by digest) at it too, all in one transaction."""
     document, media_type = parse_manifest(data, content_type)
-    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
     is_digest = ":" in reference
+    # Pushed by digest, the manifest is named with that digest's algorithm (sha512 content
+    # stays sha512); pushed by tag, with the canonical sha256.
+    algorithm = check_digest(reference).split(":", 1)[0] if is_digest else "sha256"
+    digest = f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
     if is_digest and check_digest(reference) != digest:
         raise RegistryError(
             "DIGEST_INVALID", f"The manifest's digest is {digest}, not {reference}."
@@ -330,8 +354,8 @@ def put_manifest(
                 "references": blobs + children,
             },
         )
-        if not is_digest:
-            set_tag(repository, reference, manifest, immutable=protect)
+        for name in dict.fromkeys([*tags, *([] if is_digest else [reference])]):
+            set_tag(repository, name, manifest, immutable=protect)
     return manifest
 
 

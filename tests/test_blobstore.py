@@ -6,10 +6,17 @@ import hashlib
 import io
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from modules.blobstore import BlobStore, DigestMismatch, SizeLimitExceeded, SizeMismatch
+from modules.blobstore import (
+    BlobStore,
+    DigestMismatch,
+    SizeLimitExceeded,
+    SizeMismatch,
+    parse_digest,
+)
 
 
 def digest_of(data: bytes) -> str:
@@ -64,3 +71,25 @@ def test_it_sweeps_abandoned_uploads_and_deletes(tmp_path):
     assert store.sweep_incoming(older_than_seconds=60) == 4
     blob = store.ingest(io.BytesIO(b"keep"))
     assert store.delete(blob.digest) == 4 and not store.exists(blob.digest)
+
+
+def test_sha512_objects_live_beside_sha256_ones(tmp_path):
+    """OCI content may be named by sha512: hashed with it, stored under sha512/, swept too;
+    ``parse_digest`` (LFS object ids) still takes sha256 only."""
+    store = BlobStore(tmp_path)
+    data = os.urandom(5000)
+    expected = "sha512:" + hashlib.sha512(data).hexdigest()
+    stored = store.ingest(io.BytesIO(data), expected_digest=expected)
+    assert stored.digest == expected and store.path(expected).read_bytes() == data
+    assert store.path(expected).relative_to(tmp_path).parts[0] == "sha512"
+    with store.temporary_file() as handle:
+        handle.write(data[::-1])
+    adopted = store.adopt(
+        Path(handle.name), expected_digest="sha512:" + hashlib.sha512(data[::-1]).hexdigest()
+    )
+    assert store.exists(adopted.digest)
+    with pytest.raises(DigestMismatch):
+        store.ingest(io.BytesIO(b"x"), expected_digest="sha512:" + "0" * 128)
+    assert {digest for digest, _, _ in store.iter_digests()} == {expected, adopted.digest}
+    with pytest.raises(ValueError):
+        parse_digest(expected)

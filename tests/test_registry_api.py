@@ -6,6 +6,7 @@ awkward cases: chunked and streamed uploads, out-of-order chunks, ranges, bad di
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -367,3 +368,122 @@ def test_unknown_or_malformed_references_are_404(client, public_module):
     for reference in (".INVALID_MANIFEST_NAME", "nope", digest_of(b"none")):
         response = client.request("GET", f"/v2/{name}/manifests/{reference}")
         assert response.status_code == 404 and errors(response) == ["MANIFEST_UNKNOWN"]
+
+
+def sha512_of(data: bytes) -> str:
+    return "sha512:" + hashlib.sha512(data).hexdigest()
+
+
+def test_sha512_content_is_stored_served_and_named_by_sha512(client, public_module):
+    """Conformance suite, "Digest Algorithm sha512" and "sha512 blobs": content pushed with
+    sha512 digests keeps them (blobs monolithic and in sessions, mounts, manifests by digest)."""
+    name = public_module.full_name
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {}}).encode()
+    layer = os.urandom(70_000)
+    posted = client.request(
+        "POST", f"/v2/{name}/blobs/uploads/", params={"digest": sha512_of(config)}, data=config
+    )
+    assert posted.status_code == 201, posted.text
+    assert posted.headers["Docker-Content-Digest"] == sha512_of(config)
+    assert posted.headers["Location"] == f"/v2/{name}/blobs/{sha512_of(config)}"
+    started = client.request(
+        "POST", f"/v2/{name}/blobs/uploads/", params={"digest-algorithm": "sha512"}
+    )
+    assert started.status_code == 202
+    patched = client.request("PATCH", started.headers["Location"], data=layer[:30_000])
+    done = client.request(
+        "PUT", patched.headers["Location"], params={"digest": sha512_of(layer)}, data=layer[30_000:]
+    )
+    assert done.status_code == 201, done.text
+    assert done.headers["Docker-Content-Digest"] == sha512_of(layer)
+    for method in ("HEAD", "GET"):
+        got = client.request(method, f"/v2/{name}/blobs/{sha512_of(layer)}")
+        assert got.status_code == 200 and got.headers["Docker-Content-Digest"] == sha512_of(layer)
+        assert got.headers["Content-Length"] == str(len(layer))
+    assert client.request("GET", f"/v2/{name}/blobs/{sha512_of(layer)}").content == layer
+    assert blob_store().path(sha512_of(layer)).read_bytes() == layer
+    assert not client.request("HEAD", f"/v2/{name}/blobs/{digest_of(layer)}").ok
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": sha512_of(config), "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": sha512_of(layer), "size": len(layer)}],
+        }
+    ).encode()
+    put = client.request(
+        "PUT",
+        f"/v2/{name}/manifests/{sha512_of(manifest)}",
+        data=manifest,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert put.status_code == 201, put.text
+    assert put.headers["Docker-Content-Digest"] == sha512_of(manifest)
+    assert put.headers["Location"] == f"/v2/{name}/manifests/{sha512_of(manifest)}"
+    got = client.request("GET", f"/v2/{name}/manifests/{sha512_of(manifest)}")
+    assert got.status_code == 200 and got.content == manifest
+    assert got.headers["Docker-Content-Digest"] == sha512_of(manifest)
+    wrong = client.request(
+        "PUT",
+        f"/v2/{name}/manifests/{sha512_of(b'other')}",
+        data=manifest,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert wrong.status_code == 400 and errors(wrong) == ["DIGEST_INVALID"]
+    assert (
+        client.request("DELETE", f"/v2/{name}/manifests/{sha512_of(manifest)}").status_code == 202
+    )
+    assert client.request("DELETE", f"/v2/{name}/blobs/{sha512_of(layer)}").status_code == 202
+    assert client.request("HEAD", f"/v2/{name}/blobs/{sha512_of(layer)}").status_code == 404
+
+
+def test_unsupported_digest_algorithms_are_400(client, public_module):
+    name = public_module.full_name
+    algorithm = client.request(
+        "POST", f"/v2/{name}/blobs/uploads/", params={"digest-algorithm": "md5"}
+    )
+    assert algorithm.status_code == 400 and errors(algorithm) == ["DIGEST_INVALID"]
+    md5 = client.request(
+        "POST", f"/v2/{name}/blobs/uploads/", params={"digest": "md5:" + "0" * 32}, data=b"x"
+    )
+    assert md5.status_code == 400 and errors(md5) == ["DIGEST_INVALID"]
+    short = client.request("GET", f"/v2/{name}/blobs/sha512:{'a' * 64}")
+    assert short.status_code == 400 and errors(short) == ["DIGEST_INVALID"]
+
+
+def test_push_by_digest_with_tag_parameters(client, public_module):
+    """Conformance suite, "Tag Param": ``PUT …/manifests/<digest>?tag=a&tag=b`` tags the
+    manifest in the same request and says so in ``OCI-Tag``."""
+    name = public_module.full_name
+    digest, body = client.push_image(name, "first", [b"layer"])
+    put = client.request(
+        "PUT",
+        f"/v2/{name}/manifests/{digest}",
+        params=[("tag", "1.2.3"), ("tag", "1.2"), ("tag", "latest")],
+        data=body,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert put.status_code == 201, put.text
+    assert [t.strip() for t in put.headers["OCI-Tag"].split(",")] == ["1.2.3", "1.2", "latest"]
+    listed = client.request("GET", f"/v2/{name}/tags/list").json()["tags"]
+    assert listed == ["1.2", "1.2.3", "first", "latest"]
+    for tag in ("1.2", "latest"):
+        got = client.request("GET", f"/v2/{name}/manifests/{tag}")
+        assert got.content == body and got.headers["Docker-Content-Digest"] == digest
+    bad = client.request(
+        "PUT",
+        f"/v2/{name}/manifests/{digest}",
+        params=[("tag", "ok"), ("tag", "-bad")],
+        data=body,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert bad.status_code == 400 and errors(bad) == ["MANIFEST_INVALID"]
+    assert "ok" not in client.request("GET", f"/v2/{name}/tags/list").json()["tags"]
+    too_many = client.request(
+        "PUT",
+        f"/v2/{name}/manifests/{digest}",
+        params=[("tag", f"t{index}") for index in range(101)],
+        data=body,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert too_many.status_code == 414 and errors(too_many) == ["UNSUPPORTED"]

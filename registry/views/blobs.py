@@ -92,6 +92,8 @@ def upload_start(request: HttpRequest, target: Target) -> HttpResponse:
     repository = services.repository_for(target.module)
     digest = request.GET.get("digest")
     mount = request.GET.get("mount")
+    if "digest-algorithm" in request.GET:  # the session's digest (at PUT) must use it
+        services.check_algorithm(request.GET["digest-algorithm"])
     if mount:
         source_name = request.GET.get("from", "")
         if source_name:

@@ -12,16 +12,25 @@ from ..access import TAG_PATTERN, Caller
 from ..models import Repository
 from .base import API_VERSION, Target, by_method, empty, json_response, oci_error, registry_view
 
+# Tags one push by digest may name with ``?tag=`` (the spec asks for at least 10); more is 414.
+MAX_TAG_PARAMS = 100
+
 
 @registry_view(by_method(get="pull", head="pull", put="push", delete="delete"))
 def manifest(request: HttpRequest, target: Target, reference: str) -> HttpResponse:
     if request.method == "PUT":
-        if ":" not in reference and not TAG_PATTERN.match(reference):
-            return oci_error("MANIFEST_INVALID", f"Invalid tag {reference[:100]!r}.", 400)
+        tags = request.GET.getlist("tag")
+        if len(tags) > MAX_TAG_PARAMS:
+            return oci_error(
+                "UNSUPPORTED", f"At most {MAX_TAG_PARAMS} tag parameters per request.", 414
+            )
+        for name in [*tags, *([] if ":" in reference else [reference])]:
+            if not TAG_PATTERN.match(name):
+                return oci_error("MANIFEST_INVALID", f"Invalid tag {name[:100]!r}.", 400)
         repository = services.repository_for(target.module)
         data = services.read_manifest_body(request_body(request), content_length(request))
         stored = services.put_manifest(
-            repository, reference, data, request.META.get("CONTENT_TYPE", "")
+            repository, reference, data, request.META.get("CONTENT_TYPE", ""), tags=tags
         )
         headers = {
             "Location": f"/v2/{target.name}/manifests/{stored.digest}",
@@ -29,6 +38,8 @@ def manifest(request: HttpRequest, target: Target, reference: str) -> HttpRespon
         }
         if stored.subject:
             headers["OCI-Subject"] = stored.subject
+        if tags:
+            headers["OCI-Tag"] = ", ".join(dict.fromkeys(tags))
         return empty(201, headers)
     if request.method == "DELETE":
         services.delete_manifest(services.repository_for(target.module), reference)
