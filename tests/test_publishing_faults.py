@@ -158,3 +158,44 @@ def test_the_sweeps_are_scheduled_with_celery_beat(settings):
     app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["resend-queued-publications"]
     assert entry["task"] in app.tasks and entry["schedule"] <= settings.PUBLISH_REQUEUE_AFTER
+
+
+def test_the_embedded_broker_never_hands_a_worker_a_half_written_message(tmp_path, monkeypatch):
+    """A worker polling the filesystem broker while a message is being written used to read
+    an empty file and die (JSONDecodeError). Poll at the worst moment: right after the
+    producer creates its file, before any byte is in it."""
+    import builtins
+
+    from kombu import Connection
+    from kombu.transport.virtual import Empty
+
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "processed_folder": str(tmp_path),
+        "store_processed": False,
+    }
+    with (
+        Connection("filesystem://", transport="mlreef.broker:Transport") as producer,
+        Connection("filesystem://", transport="mlreef.broker:Transport") as consumer,
+    ):
+        producer.transport_options.update(options)
+        consumer.transport_options.update(options)
+        reading, polls = consumer.default_channel, []
+        real_open = builtins.open
+
+        def open_then_poll(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            if "w" in mode and str(file).startswith(str(tmp_path)):
+                try:
+                    polls.append(reading._get("builds"))
+                except Empty:
+                    polls.append(None)
+            return handle
+
+        monkeypatch.setattr(builtins, "open", open_then_poll)
+        producer.default_channel._put("builds", {"body": "x" * 100_000})
+        monkeypatch.setattr(builtins, "open", real_open)
+        assert polls == [None]  # the consumer looked mid-write and saw nothing
+        assert reading._get("builds") == {"body": "x" * 100_000}
+        assert not list(tmp_path.iterdir())
