@@ -3,7 +3,10 @@
 Builds a ~500 MB image of several layers (random bytes, so compression and de-duplication
 flatter neither side), then with the real Docker engine pushes it to and pulls it from the
 hub's registry (gunicorn, token authentication, as deployed) and a plain `docker-registry`,
-alternating the two, and prints the times and the ratios. Finally it uploads one 1 GiB blob to
+alternating the two, and prints the times and the ratios. Before each timed step the page cache
+is flushed (``sync``): building, pushing and pulling write ~500 MB each, and without it the
+kernel's writeback of one step lands in whichever step comes next, so the side that happened to
+go second was charged for the other's disk writes. Finally it uploads one 1 GiB blob to
 the hub (streamed PATCH, then a monolithic POST) while sampling the resident memory of the
 gunicorn processes, and prints the peak growth.
 
@@ -11,7 +14,7 @@ Targets (issue 7): within 1.2x of the distribution registry both ways; memory gr
 Needs a Docker engine (DOCKER_HOST), the docker CLI and docker-registry; it uses a throw-away
 DATA_DIR and its own servers.
 
-    python bench/registry.py [--layers 5] [--layer-mb 100] [--rounds 2]
+    python bench/registry.py [--layers 5] [--layer-mb 100] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -127,11 +130,18 @@ def build_image(layers: int, layer_mb: int, round_number: int) -> str:
     return tag
 
 
+def settle() -> None:
+    """Write back dirty pages now, so no timed step pays for an earlier one's writes."""
+    subprocess.run(["sync"], check=False)
+
+
 def push_pull(local: str, target: str) -> tuple[float, float]:
     docker("tag", local, target)
+    settle()
     push = docker("push", target)
     docker("rmi", target)
     docker("rmi", local)  # the layers go too, so the pull downloads them all
+    settle()
     pull = docker("pull", target)
     docker("tag", target, local)
     docker("rmi", target)
@@ -238,7 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=5)
     parser.add_argument("--layer-mb", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="each side goes first in half")
     options = parser.parse_args()
     for tool in ("docker", "docker-registry"):
         if shutil.which(tool) is None:
@@ -283,7 +293,9 @@ def main() -> None:
         dist_push = statistics.median(p for p, _ in times["distribution"])
         dist_pull = statistics.median(p for _, p in times["distribution"])
         total = options.layers * options.layer_mb
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         print(f"\n{total} MB image, {options.layers} layers, median of {options.rounds} rounds")
+        print(f"load average at the end (1, 5, 15 min): {load}")
         print(f"{'':14}{'hub':>10}{'distribution':>14}{'ratio':>8}   (target <= 1.20)")
         print(f"{'push':14}{hub_push:9.1f}s{dist_push:13.1f}s{hub_push / dist_push:8.2f}")
         print(f"{'pull':14}{hub_pull:9.1f}s{dist_pull:13.1f}s{hub_pull / dist_pull:8.2f}")

@@ -28,11 +28,10 @@ def _blob_headers(response: HttpResponse, digest: str, size: int) -> HttpRespons
 
 @registry_view(by_method(get="pull", head="pull", delete="delete"))
 def blob(request: HttpRequest, target: Target, digest: str) -> HttpResponse:
-    repository = target.repository
     if request.method == "DELETE":
-        services.delete_blob(repository, digest)
+        services.delete_blob(target.repository, digest)
         return empty(202)
-    link = services.find_blob(repository, digest)
+    link = services.find_module_blob(target.module, digest)
     size = link.size
     if request.method == "HEAD":
         return _blob_headers(HttpResponse(), link.digest, size)
