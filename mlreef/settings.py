@@ -406,6 +406,9 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 REGISTRY_TOKEN_SERVICE = env_str("REGISTRY_TOKEN_SERVICE", "mlreef-registry")
 REGISTRY_TOKEN_ISSUER = env_str("REGISTRY_TOKEN_ISSUER", "mlreef-hub")
 REGISTRY_TOKEN_TTL = env_int("REGISTRY_TOKEN_TTL", 300)
+# Accept manifests naming blobs or child manifests the repository lacks (partial copies of
+# multi-platform images); by default they are refused with MANIFEST_BLOB_UNKNOWN.
+REGISTRY_SPARSE_MANIFESTS = env_bool("REGISTRY_SPARSE_MANIFESTS", False)
 
 LOGGING = {
     "version": 1,

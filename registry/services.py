@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, NoReturn
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -287,14 +288,16 @@ def parse_manifest(data: bytes, content_type: str) -> tuple[dict, str]:
 
 
 def _references(repository: Repository, document: dict, media_type: str) -> tuple[list, list]:
-    """(blob digests, child manifest digests), each checked to exist in this repository."""
+    """(blob digests, child manifest digests), each checked to exist in this repository unless
+    ``REGISTRY_SPARSE_MANIFESTS`` lets a manifest name content that was never pushed."""
+    sparse = settings.REGISTRY_SPARSE_MANIFESTS
     if media_type in INDEX_TYPES:
         children = _descriptor_digests(document.get("manifests") or [], "manifest")
         known = set(
             repository.manifests.filter(digest__in=children).values_list("digest", flat=True)
         )
         missing = [d for d in children if d not in known]
-        if missing:
+        if missing and not sparse:
             raise RegistryError(
                 "MANIFEST_BLOB_UNKNOWN", f"Unknown child manifest {missing[0]}.", 400, missing[0]
             )
@@ -310,7 +313,7 @@ def _references(repository: Repository, document: dict, media_type: str) -> tupl
     blobs = _descriptor_digests([config, *layers], "layer")
     known = set(repository.blobs.filter(digest__in=blobs).values_list("digest", flat=True))
     missing = [d for d in blobs if d not in known]
-    if missing:
+    if missing and not sparse:
         raise RegistryError(
             "MANIFEST_BLOB_UNKNOWN",
             f"Blob {missing[0]} is not in this repository; push it first.",

@@ -15,6 +15,7 @@ import requests
 
 from registry.storage import blob_store
 from tests.conftest import PASSWORD, make_module, make_user
+from tests.helpers import start_gunicorn
 from tests.oci import CONFIG, LAYER, OCI_INDEX, OCI_MANIFEST, OciClient, digest_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -487,3 +488,60 @@ def test_push_by_digest_with_tag_parameters(client, public_module):
         headers={"Content-Type": OCI_MANIFEST},
     )
     assert too_many.status_code == 414 and errors(too_many) == ["UNSUPPORTED"]
+
+
+@pytest.fixture
+def sparse_hub(hub, tmp_path):
+    """A second server over the same database with REGISTRY_SPARSE_MANIFESTS on."""
+    from django.db import connections
+
+    server = start_gunicorn(
+        dict(connections["default"].settings_dict),
+        tmp_path / "gunicorn.log",
+        {"REGISTRY_SPARSE_MANIFESTS": "true"},
+    )
+    yield server
+    server.stop()
+
+
+def test_sparse_manifests_only_when_enabled(sparse_hub, client, admin, public_module):
+    """Conformance suite, "Sparse Manifests": an image missing a layer and an index missing a
+    platform are refused by default (test_bad_manifests) and accepted with the setting."""
+    name = public_module.full_name
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {}}).encode()
+    client.push_blob(name, config)
+    absent = digest_of(b"a layer nobody pushed")
+    image = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": absent, "size": 21}],
+        }
+    ).encode()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": digest_of(image), "size": len(image)},
+                {"mediaType": OCI_MANIFEST, "digest": digest_of(b"arm64"), "size": 5},
+            ],
+        }
+    ).encode()
+    refused = client.request(
+        "PUT", f"/v2/{name}/manifests/img", data=image, headers={"Content-Type": OCI_MANIFEST}
+    )
+    assert refused.status_code == 400 and errors(refused) == ["MANIFEST_BLOB_UNKNOWN"]
+    sparse = OciClient(sparse_hub.url, (admin.username, PASSWORD))
+    sparse.login(name)
+    for tag, body, media_type in (("img", image, OCI_MANIFEST), ("idx", index, OCI_INDEX)):
+        put = sparse.request(
+            "PUT", f"/v2/{name}/manifests/{tag}", data=body, headers={"Content-Type": media_type}
+        )
+        assert put.status_code == 201, put.text
+        got = sparse.request("GET", f"/v2/{name}/manifests/{tag}")
+        assert got.content == body and got.headers["Docker-Content-Digest"] == digest_of(body)
+    assert sparse.request("GET", f"/v2/{name}/blobs/{absent}").status_code == 404
+    missing_child = sparse.request("GET", f"/v2/{name}/manifests/{digest_of(b'arm64')}")
+    assert missing_child.status_code == 404
