@@ -186,6 +186,9 @@ class BlobStore:
         target = self.path(f"{algorithm}:{actual_hex}")
         if target.exists():
             temp.unlink(missing_ok=True)  # the same bytes are already stored
+            # Garbage collectors spare files younger than their grace period: an old object
+            # uploaded again must count as new, or it could go before its reference is made.
+            os.utime(target)
         else:
             self._make_prefix(target.parent)
             os.chmod(temp, 0o644 & ~_umask())

@@ -93,3 +93,18 @@ def test_sha512_objects_live_beside_sha256_ones(tmp_path):
     assert {digest for digest, _, _ in store.iter_digests()} == {expected, adopted.digest}
     with pytest.raises(ValueError):
         parse_digest(expected)
+
+
+def test_storing_known_bytes_again_makes_the_object_young(tmp_path):
+    """Collectors keep files younger than their grace period; a re-upload must reset the age."""
+    store = BlobStore(tmp_path)
+    data = b"dataset row\n" * 100
+    stored = store.ingest(io.BytesIO(data))
+    path = store.path(stored.digest)
+    long_ago = time.time() - 30 * 86400
+    os.utime(path, (long_ago, long_ago))
+
+    store.ingest(io.BytesIO(data), expected_digest=stored.digest)
+
+    assert path.stat().st_mtime > long_ago + 29 * 86400
+    assert path.read_bytes() == data
