@@ -299,6 +299,16 @@ def main() -> None:
         print(f"{'':14}{'hub':>10}{'distribution':>14}{'ratio':>8}   (target <= 1.20)")
         print(f"{'push':14}{hub_push:9.1f}s{dist_push:13.1f}s{hub_push / dist_push:8.2f}")
         print(f"{'pull':14}{hub_pull:9.1f}s{dist_pull:13.1f}s{hub_pull / dist_pull:8.2f}")
+        # The two sides of one round run back to back on the same image, so they share the
+        # machine's load at that moment; the median of those paired ratios is steadier than the
+        # ratio of medians when other work on the machine comes and goes between rounds.
+        for index, what in enumerate(("push", "pull")):
+            paired = [
+                ours[index] / theirs[index]
+                for ours, theirs in zip(times["hub"], times["distribution"], strict=True)
+            ]
+            listed = " ".join(f"{ratio:.2f}" for ratio in paired)
+            print(f"{what} ratio per round: {listed}  (median {statistics.median(paired):.2f})")
         streamed, monolithic = upload_gib(
             hub, module.full_name, (admin.username, PASSWORD), hub_process.pid
         )
