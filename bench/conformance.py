@@ -3,7 +3,7 @@
 The suite is opencontainers/distribution-spec's ``conformance/`` (not vendored here): build it
 once (``go build -o conformance .`` in that folder, Go 1.24, or 1.23 with the two newer calls
 shimmed) and pass the binary with ``--suite`` or ``OCI_CONFORMANCE_BIN``. This script starts the
-hub as deployed (gunicorn, token authentication) on a throw-away DATA_DIR with a site
+hub (gunicorn, token authentication; bench/harness.py) on a throw-away DATA_DIR with a site
 administrator owning two modules, runs the suite as that administrator against them, then does
 the same against a ``docker-registry`` (distribution 2.8, deletes enabled) for the baseline, and
 prints both counts and the failing checks. Two profiles run, each against its own pair of
@@ -18,19 +18,16 @@ manifests), against the hub with ``REGISTRY_SPARSE_MANIFESTS`` on.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-# bench/registry.py (its throw-away DATA_DIR and servers), under a name that is not the app's.
-_spec = importlib.util.spec_from_file_location(
-    "bench_registry", Path(__file__).with_name("registry.py")
-)
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+import harness
+
+WORK = harness.isolate("mlreef-bench-conformance-")
+PASSWORD = "conformance-password-7"
 
 # Every switch of the suite's configuration (README "Environment Variables"), on.
 FEATURES = [
@@ -129,7 +126,7 @@ def main() -> None:
     if not options.suite or not os.access(options.suite, os.X_OK):
         raise SystemExit("needs the built conformance binary: --suite PATH or OCI_CONFORMANCE_BIN")
     suite = os.path.abspath(options.suite)
-    results = Path(options.results).resolve() if options.results else bench.WORK / "results"
+    results = Path(options.results).resolve() if options.results else WORK / "results"
     try:
         if options.only != "distribution":
             import django
@@ -141,7 +138,7 @@ def main() -> None:
             from modules import services
 
             call_command("migrate", verbosity=0)
-            admin = User.objects.create_superuser("oci", "oci@example.com", bench.PASSWORD)
+            admin = User.objects.create_superuser("oci", "oci@example.com", PASSWORD)
 
             def module(slug: str, visibility: str) -> str:
                 return services.create_module(
@@ -156,20 +153,21 @@ def main() -> None:
             for profile in PROFILES:
                 # The hub as configured by default for the spec's profile; with its optional
                 # feature (REGISTRY_SPARSE_MANIFESTS) on for the suite's every-switch profile.
-                os.environ["REGISTRY_SPARSE_MANIFESTS"] = "true" if profile == "all" else "false"
-                process, hub = bench.start_hub()
+                sparse = "true" if profile == "all" else "false"
+                served = harness.start_hub(WORK, REGISTRY_SPARSE_MANIFESTS=sparse)
+                hub = served.url.removeprefix("http://")
                 try:
                     # A private and a public module, so both access paths are exercised.
                     repos = (module(f"{profile}-1", "private"), module(f"{profile}-2", "public"))
                     out = results / f"hub-{profile}"
-                    auth = (admin.username, bench.PASSWORD)
+                    auth = (admin.username, PASSWORD)
                     counts, failures = run_suite(suite, profile, hub, repos, auth, out)
                     report(f"hub, {profile}", counts, failures, out)
                 finally:
-                    process.terminate()
-                    process.wait(timeout=30)
+                    served.stop()
         if options.only != "hub" and shutil.which("docker-registry"):
-            process, distribution = start_distribution()
+            distribution_server = harness.registry(WORK, "distribution")
+            distribution = distribution_server.host
             try:
                 for profile in PROFILES:
                     repos = (f"conformance/{profile}-1", f"conformance/{profile}-2")
@@ -177,28 +175,10 @@ def main() -> None:
                     counts, failures = run_suite(suite, profile, distribution, repos, None, out)
                     report(f"distribution, {profile}", counts, failures, out)
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                distribution_server.stop()
     finally:
         if not options.results:
-            shutil.rmtree(bench.WORK, ignore_errors=True)
-
-
-def start_distribution() -> tuple[subprocess.Popen, str]:
-    port = bench.free_port()
-    config = bench.WORK / "distribution-conformance.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {bench.WORK / 'distribution'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    bench.wait_for(port, process)
-    return process, f"127.0.0.1:{port}"
+            shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,79 +23,21 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="mlreef-bench-registry-"))
-os.environ["DATA_DIR"] = str(WORK / "data")
-os.environ.pop("DATABASE_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "mlreef.settings"
+import harness
+
+WORK = harness.isolate("mlreef-bench-registry-")
 PASSWORD = "bench-password-7"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
-
-
-def start_distribution() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    config = WORK / "distribution.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {WORK / 'distribution'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(port, process)
-    return process, f"127.0.0.1:{port}"
-
-
-def start_hub() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-    log = open(WORK / "gunicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "mlreef/gunicorn_conf.py",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for(port, process)
-    return process, f"127.0.0.1:{port}"
+def start_hub() -> tuple[harness.LiveHub, str]:
+    """The hub as deployed: two gunicorn workers (the default), token authentication."""
+    served = harness.start_hub(WORK, WEB_WORKERS="2", LOG_LEVEL="WARNING")
+    return served, served.url.removeprefix("http://")
 
 
 def docker(*args: str, stdin: str | None = None) -> float:
@@ -267,8 +209,9 @@ def main() -> None:
     module = services.create_module(
         admin, name="Image", slug="image", kind="model", data_types=["any"], visibility="private"
     )
-    hub_process, hub = start_hub()
-    distribution_process, distribution = start_distribution()
+    served, hub = start_hub()
+    distribution_server = harness.registry(WORK, "distribution")
+    distribution = distribution_server.host
     local = ""
     try:
         docker("login", hub, "-u", admin.username, "--password-stdin", stdin=PASSWORD)
@@ -310,7 +253,7 @@ def main() -> None:
             listed = " ".join(f"{ratio:.2f}" for ratio in paired)
             print(f"{what} ratio per round: {listed}  (median {statistics.median(paired):.2f})")
         streamed, monolithic = upload_gib(
-            hub, module.full_name, (admin.username, PASSWORD), hub_process.pid
+            hub, module.full_name, (admin.username, PASSWORD), served.process.pid
         )
         print("\nHub peak memory growth during a 1 GiB blob upload (target < 50 MB):")
         print(f"  streamed PATCH (chunked) {streamed / 2**20:7.1f} MB")
@@ -318,10 +261,8 @@ def main() -> None:
     finally:
         if local:
             subprocess.run(["docker", "rmi", "-f", local], capture_output=True)
-        hub_process.terminate()
-        distribution_process.terminate()
-        hub_process.wait(timeout=30)
-        distribution_process.wait(timeout=30)
+        served.stop()
+        distribution_server.stop()
         shutil.rmtree(WORK, ignore_errors=True)
 
 
