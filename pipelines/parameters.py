@@ -7,9 +7,14 @@ here before anything is queued, so a bad value is a 400 naming the parameter, ne
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-CONVENTION = {"input_path", "output_path"}  # supplied by the platform, never by the user
+CONVENTION = {
+    "input_path",
+    "output_path",
+}  # supplied by the platform, never by the user
+SWITCHES = ("store_true", "store_false", "BooleanOptionalAction")
 
 
 class ParameterError(Exception):
@@ -21,7 +26,15 @@ class ParameterError(Exception):
 
 
 def user_parameters(schema: list[dict]) -> list[dict]:
-    return [p for p in schema if p["name"] not in CONVENTION]
+    """One entry per parameter: a second action for the same name (HfArgumentParser's
+    ``--no_x`` twin of a boolean) is the same parameter, whose default is the first's."""
+    seen: set[str] = set()
+    result = []
+    for parameter in schema:
+        if parameter["name"] not in CONVENTION and parameter["name"] not in seen:
+            seen.add(parameter["name"])
+            result.append(parameter)
+    return result
 
 
 def visible_parameters(schema: list[dict]) -> list[dict]:
@@ -29,13 +42,26 @@ def visible_parameters(schema: list[dict]) -> list[dict]:
 
 
 def is_switch(parameter: dict) -> bool:
-    return parameter.get("action") in ("store_true", "store_false")
+    """On or off: argparse's store_true/store_false, a ``--x/--no-x`` pair (argparse's
+    BooleanOptionalAction, click, typer, absl), or HfArgumentParser's ``--x [true|false]``."""
+    return parameter.get("action") in SWITCHES or (
+        parameter.get("type") == "bool" and parameter.get("nargs") == "?"
+    )
+
+
+def is_counter(parameter: dict) -> bool:
+    return parameter.get("action") == "count"
 
 
 def is_list(parameter: dict) -> bool:
+    """Several values: nargs, a repeated option (append: click's multiple, absl's multi_*,
+    typer's List) or a list-typed option that takes them in one word (absl, jsonargparse)."""
     nargs = parameter.get("nargs")
-    return nargs in ("+", "*") or (
-        isinstance(nargs, int) and not is_switch(parameter) and nargs > 1
+    return (
+        nargs in ("+", "*")
+        or (isinstance(nargs, int) and not is_switch(parameter) and nargs > 1)
+        or parameter.get("action") == "append"
+        or (parameter.get("type") == "list" and parameter.get("action") == "store")
     )
 
 
@@ -80,6 +106,8 @@ def _bool(parameter: dict, value: Any) -> bool:
 def _list(parameter: dict, value: Any) -> list:
     if isinstance(value, str):
         value = value.split()
+    if parameter.get("type") == "list":  # the items' type is not in the schema: as written
+        return [_literal(item) for item in _list({**parameter, "type": None}, value)]
     if not isinstance(value, list):
         raise ParameterError(parameter["name"], f"expected a list of values, got {value!r}.")
     nargs = parameter.get("nargs")
@@ -88,6 +116,16 @@ def _list(parameter: dict, value: Any) -> list:
     if isinstance(nargs, int) and len(value) != nargs:
         raise ParameterError(parameter["name"], f"needs exactly {nargs} values, got {len(value)}.")
     return [_scalar(parameter, item) for item in value]
+
+
+def _literal(text: str) -> Any:
+    """``"4"`` -> 4, ``"0.5"`` -> 0.5, other words stay text (a list item of unknown type)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def validate(schema: list[dict], values: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +150,10 @@ def validate(schema: list[dict], values: dict[str, Any]) -> dict[str, Any]:
             result[name] = None
         elif is_switch(parameter):
             result[name] = _bool(parameter, value)
+        elif is_counter(parameter):
+            result[name] = _scalar({**parameter, "type": "int"}, value)
+            if result[name] < 0:
+                raise ParameterError(name, "cannot be negative.")
         elif is_list(parameter):
             result[name] = _list(parameter, value)
         else:
@@ -131,8 +173,11 @@ def command(
     """``--input-path IN --output-path OUT`` then each parameter as its argparse flags define it.
 
     A switch is passed only when it differs from its resting state (``store_true`` when true,
-    ``store_false`` when false); a list repeats its values after one flag; an unset optional
-    parameter is left out so the script's own default applies.
+    ``store_false`` when false, a ``--x/--no-x`` pair or HF's ``--x false`` when it differs from
+    the default); a list repeats its values after one flag, a repeated option (append) repeats
+    the flag, a list-typed option takes one word; a counter repeats its flag. An unset optional
+    parameter is left out so the script's own default applies, and so is a repeated or
+    list-typed option left at its default (argparse's append would add to it).
     """
     by_name = {p["name"]: p for p in schema}
     args = [
@@ -148,8 +193,14 @@ def command(
         if value is None:
             continue
         if is_switch(parameter):
-            if value == (parameter.get("action") == "store_true"):
-                args.append(flag)
+            args += _switch(parameter, bool(value))
+            continue
+        if is_counter(parameter):
+            args += [flag] * int(value)
+            continue
+        if parameter.get("action") == "append" or parameter.get("type") == "list":
+            if value != parameter.get("default"):
+                args += _several(parameter, flag, value)
             continue
         rendered = [str(v) for v in value] if isinstance(value, list) else [str(value)]
         if flag:
@@ -157,3 +208,31 @@ def command(
         else:
             positionals += rendered
     return args + positionals
+
+
+def _switch(parameter: dict, value: bool) -> list[str]:
+    action = parameter.get("action")
+    if action in ("store_true", "store_false"):
+        return [_flag(parameter)] if value == (action == "store_true") else []
+    if value == bool(parameter.get("default")):
+        return []
+    flags = [f for f in parameter.get("flags") or [] if f.startswith("--")]
+    if action != "BooleanOptionalAction":  # HfArgumentParser: --x true / --x false
+        return [_flag(parameter), "true" if value else "false"]
+    if value:
+        return flags[:1]
+    # The negative spelling: --no-x (argparse, click, typer) or --nox (absl), else click's
+    # secondary option (``--shout/--quiet``), which is written after the first.
+    negative = [f for f in flags[1:] if f.startswith("--no")] or flags[1:]
+    return negative[:1]
+
+
+def _several(parameter: dict, flag: str, values: Any) -> list[str]:
+    items = [str(v) for v in values] if isinstance(values, list) else [str(values)]
+    if parameter.get("action") == "append":
+        return [word for item in items for word in (flag, item)]
+    # One word: jsonargparse (which also has --x+) reads a JSON/YAML list; absl's
+    # DEFINE_list and fire read "a,b".
+    if any(f.endswith("+") for f in parameter.get("flags") or []):
+        return [flag, json.dumps(values if isinstance(values, list) else [values])]
+    return [flag, ",".join(items)]

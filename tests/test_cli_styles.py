@@ -250,3 +250,112 @@ def test_the_run_command_uses_the_spelling_the_script_declares(tmp_path, source,
     assert parameters.command(schema, values, "/in", "/out") == [
         f"--input{spelling}path", "/in", f"--output{spelling}path", "/out", "--epochs", "3",
     ]  # fmt: skip
+
+
+# -- experiment commands -----------------------------------------------------------------------
+# What a user picks in the experiment form must reach the script as the library parses it:
+# --x/--no-x pairs, HF's "--x false", counters, repeated options, list-typed options.
+COMMANDS = {
+    "argparse": (
+        "import argparse, json\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--input-path')\np.add_argument('--output-path')\n"
+        "p.add_argument('--cache', action=argparse.BooleanOptionalAction, default=True)\n"
+        "p.add_argument('-v', '--verbose', action='count', default=0)\n"
+        "p.add_argument('--tag', action='append')\n"
+        "a = p.parse_args()\nprint(json.dumps([a.cache, a.verbose, a.tag]))\n",
+        {"cache": False, "verbose": "2", "tag": "a b"},
+        [False, 2, ["a", "b"]],
+    ),
+    "click": (
+        "import click, json\n@click.command()\n@click.option('--input-path')\n"
+        "@click.option('--output-path')\n@click.option('--shout/--quiet', default=True)\n"
+        "@click.option('-v', '--verbose', count=True)\n"
+        "@click.option('--tag', multiple=True, default=['x'])\n"
+        "def main(input_path, output_path, shout, verbose, tag):\n"
+        "    print(json.dumps([shout, verbose, list(tag)]))\nmain()\n",
+        {"shout": False, "verbose": 3, "tag": ["a", "b"]},
+        [False, 3, ["a", "b"]],
+    ),
+    "typer": (
+        "import json, typer\nfrom typing import List\n"
+        "def main(input_path: str = typer.Option(...), output_path: str = typer.Option(...),\n"
+        "         dry_run: bool = False, tag: List[str] = typer.Option([])):\n"
+        "    print(json.dumps([dry_run, tag]))\ntyper.run(main)\n",
+        {"dry_run": True, "tag": "a b"},
+        [True, ["a", "b"]],
+    ),
+    "absl": (
+        "import json\nfrom absl import app, flags\n"
+        "flags.DEFINE_string('input_path', None, 'in')\n"
+        "flags.DEFINE_string('output_path', None, 'out')\n"
+        "flags.DEFINE_bool('shuffle', True, 'shuffle')\n"
+        "flags.DEFINE_multi_string('tag', [], 'tags')\n"
+        "flags.DEFINE_list('layers', '8', 'sizes')\nF = flags.FLAGS\n"
+        "app.run(lambda argv: print(json.dumps([F.shuffle, F.tag, F.layers])))\n",
+        {"shuffle": False, "tag": "a b", "layers": "4 2"},
+        [False, ["a", "b"], ["4", "2"]],
+    ),
+    "HfArgumentParser": (
+        "import json\nfrom dataclasses import dataclass, field\nfrom typing import List\n"
+        "from transformers import HfArgumentParser\n@dataclass\nclass A:\n"
+        "    input_path: str = ''\n    output_path: str = ''\n    cache: bool = True\n"
+        "    fast: bool = False\n    layers: List[int] = field(default_factory=lambda: [8])\n"
+        "(a,) = HfArgumentParser(A).parse_args_into_dataclasses()\n"
+        "print(json.dumps([a.cache, a.fast, a.layers]))\n",
+        {"cache": False, "fast": True, "layers": "4 2"},
+        [False, True, [4, 2]],
+    ),
+    "fire": (
+        "import fire, json\n"
+        "def main(input_path, output_path, verbose: bool = False, layers: list = [8]):\n"
+        "    print(json.dumps([verbose, list(layers)]))\nfire.Fire(main)\n",
+        {"verbose": True, "layers": "4 2"},
+        [True, [4, 2]],
+    ),
+    "jsonargparse": (
+        "import json\nfrom typing import List\nfrom jsonargparse import CLI\n"
+        "def main(input_path: str = '', output_path: str = '', shuffle: bool = True,\n"
+        "         layers: List[int] = [8]):\n"
+        "    print(json.dumps([shuffle, layers]))\nCLI(main)\n",
+        {"shuffle": False, "layers": "4 2"},
+        [False, [4, 2]],
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(COMMANDS))
+def test_the_experiment_command_reaches_the_script_as_chosen(tmp_path, style):
+    """The command experiments and pipelines build, parsed by the real library."""
+    from pipelines import parameters
+
+    source, chosen, parsed = COMMANDS[style]
+    (tmp_path / "train.py").write_text(source)
+    read = read_entrypoint("train.py", tmp_path)
+    assert read["source"] == SOURCES.get(style, style)
+    schema = read["parameters"]
+    arguments = parameters.command(schema, parameters.validate(schema, chosen), "/in", "/out")
+    done = subprocess.run(
+        [sys.executable, "train.py", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, (arguments, done.stderr)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == parsed, arguments
+    # Left at their defaults, the parameters give what the script does with no option at all.
+    outputs = []
+    for words in (
+        parameters.command(schema, parameters.validate(schema, {}), "/in", "/out"),
+        arguments[:4],
+    ):
+        done = subprocess.run(
+            [sys.executable, "train.py", *words],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, (words, done.stderr)
+        outputs.append(done.stdout.strip().splitlines()[-1])
+    assert outputs[0] == outputs[1]
